@@ -1,0 +1,18 @@
+//! narrate: narration scripts and recordings in, chaptered WAV episodes out.
+//!
+//! Data flows one way: [`project`] (read and validate the files) → [`plan`] (a pure
+//! description of every episode) → [`render`] (decode, convert, trim, lay end to end,
+//! chapter positions in frames) → [`wav`] and [`sidecars`] (write). [`build`] drives it.
+
+pub mod atomic;
+pub mod audio;
+pub mod convert;
+pub mod decode;
+pub mod dither;
+pub mod error;
+pub mod profile;
+pub mod sidecars;
+pub mod timeline;
+pub mod wav;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! WAV files: our writer and a chunk reader for any WAV.
