@@ -10,6 +10,7 @@ pub mod convert;
 pub mod decode;
 pub mod dither;
 pub mod error;
+pub mod meta;
 pub mod profile;
 pub mod sidecars;
 pub mod timeline;
