@@ -11,8 +11,11 @@ pub mod decode;
 pub mod dither;
 pub mod error;
 pub mod meta;
+pub mod plan;
 pub mod profile;
+pub mod project;
 pub mod sidecars;
+pub mod silence;
 pub mod timeline;
 pub mod wav;
 

@@ -1,0 +1,173 @@
+//! The build plan: a pure description of every output, made from a [`Project`].
+//!
+//! No audio is touched here. `check` stops after planning; `build` renders the plan.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::meta::{self, EpisodeMeta, TagKey};
+use crate::profile::Profile;
+use crate::project::{Episode, Extra, Project, TrimSettings};
+
+/// Every output of one build.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub outputs: Vec<EpisodePlan>,
+}
+
+/// One episode rendered for one profile.
+#[derive(Debug, Clone)]
+pub struct EpisodePlan {
+    pub meta: EpisodeMeta,
+    pub profile: Profile,
+    pub sections: Vec<SectionPlan>,
+}
+
+impl EpisodePlan {
+    /// The output WAV's path relative to the output folder: `<profile>/<episode>.wav`.
+    pub fn wav_path(&self) -> PathBuf {
+        PathBuf::from(&self.profile.name).join(format!("{}.wav", self.meta.id))
+    }
+
+    /// A seed for dither noise, fixed for this output so builds are reproducible.
+    pub fn dither_seed(&self) -> u64 {
+        // FNV-1a over "<profile>/<episode>".
+        format!("{}/{}", self.profile.name, self.meta.id)
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+    }
+}
+
+/// One section: the chapter's title and text, and what it plays.
+#[derive(Debug, Clone)]
+pub struct SectionPlan {
+    pub title: String,
+    pub text: String,
+    /// The script, for reports and messages.
+    pub script: PathBuf,
+    /// Seconds of silence before the chapter starts, added to the previous pause.
+    pub pause_before: f64,
+    /// What the chapter plays, in order.
+    pub items: Vec<Item>,
+    /// Seconds of silence after the chapter (not after the last one).
+    pub pause_after: f64,
+}
+
+/// One thing a chapter plays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A recording; its edges are trimmed when `trim` is set.
+    Clip {
+        path: PathBuf,
+        trim: Option<TrimSettings>,
+    },
+    /// Digital silence.
+    Silence { seconds: f64 },
+}
+
+impl Plan {
+    /// Plans `episodes` (all when empty) for `profiles` (the manifest's defaults when empty).
+    pub fn new(project: &Project, episodes: &[String], profiles: &[String]) -> Result<Plan> {
+        let chosen: Vec<&Episode> = if episodes.is_empty() {
+            project.episodes.iter().collect()
+        } else {
+            episodes
+                .iter()
+                .map(|id| {
+                    project.episode(id).ok_or_else(|| {
+                        let known: Vec<&str> =
+                            project.episodes.iter().map(|e| e.id.as_str()).collect();
+                        Error::new(format!("there is no episode `{id}`"))
+                            .with_fix(format!("choose one of: {}", known.join(", ")))
+                    })
+                })
+                .collect::<Result<_>>()?
+        };
+        let names = if profiles.is_empty() {
+            &project.defaults.profiles
+        } else {
+            profiles
+        };
+        let profiles = names
+            .iter()
+            .map(|name| {
+                Profile::named(name).ok_or_else(|| {
+                    let known: Vec<String> =
+                        Profile::builtin().into_iter().map(|p| p.name).collect();
+                    Error::new(format!("there is no profile `{name}`"))
+                        .with_fix(format!("choose one of: {}", known.join(", ")))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut outputs = Vec::new();
+        for profile in &profiles {
+            for episode in &chosen {
+                outputs.push(plan_episode(project, episode, profile.clone()));
+            }
+        }
+        Ok(Plan { outputs })
+    }
+}
+
+fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> EpisodePlan {
+    let language = episode.language.as_ref().or(project.language.as_ref());
+    let tags = [
+        (TagKey::Title, Some(&episode.title)),
+        (TagKey::Album, Some(&project.title)),
+        (TagKey::Artist, project.organisation.as_ref()),
+        (TagKey::Comment, episode.description.as_ref()),
+        (TagKey::Date, project.date.as_ref()),
+        (TagKey::Language, language),
+        (TagKey::Copyright, project.copyright.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|v| (key, v.clone())))
+    .chain([(TagKey::Software, meta::software())])
+    .collect();
+
+    let trim = project.defaults.trim;
+    let extra = |e: &Extra| Item::Clip {
+        path: e.clip.clone(),
+        trim: e.trim.then_some(trim),
+    };
+    let gap = |seconds: f64| (seconds > 0.0).then_some(Item::Silence { seconds });
+    let sections = episode
+        .sections
+        .iter()
+        .map(|s| {
+            let mut items = Vec::new();
+            for e in &s.before {
+                items.push(extra(e));
+                items.extend(gap(e.gap));
+            }
+            items.push(Item::Clip {
+                path: s.clip.clone(),
+                trim: s.trim.then_some(trim),
+            });
+            for e in &s.after {
+                items.extend(gap(e.gap));
+                items.push(extra(e));
+            }
+            SectionPlan {
+                title: s.title.clone(),
+                text: s.text.clone(),
+                script: s.script.clone(),
+                pause_before: s.pause_before,
+                items,
+                pause_after: s.pause_after,
+            }
+        })
+        .collect();
+
+    EpisodePlan {
+        meta: EpisodeMeta {
+            id: episode.id.clone(),
+            tags,
+        },
+        profile,
+        sections,
+    }
+}
