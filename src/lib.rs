@@ -10,6 +10,7 @@ pub mod convert;
 pub mod decode;
 pub mod dither;
 pub mod error;
+pub mod inspect;
 pub mod meta;
 pub mod plan;
 pub mod profile;
