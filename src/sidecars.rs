@@ -343,10 +343,12 @@ fn ffmeta_key(key: TagKey) -> &'static str {
 
 /// A value with `=`, `;`, `#`, `\` and newline escaped by a backslash, as ffmpeg's
 /// ffmetadata format requires. CR and CRLF become newlines; NUL (ends a line for ffmpeg)
-/// is dropped.
+/// is dropped. Trailing backslashes become `/`: ffmpeg's reader takes the newline after
+/// an escaped backslash as part of the value, so they cannot end a line.
 fn ffmeta_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars().peekable();
+    let kept = value.trim_end_matches('\\');
+    let mut out = String::with_capacity(value.len() + 8);
+    let mut chars = kept.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\0' => {}
@@ -361,6 +363,7 @@ fn ffmeta_escape(value: &str) -> String {
             c => out.push(c),
         }
     }
+    out.extend(std::iter::repeat('/').take(value.len() - kept.len()));
     out
 }
 
@@ -693,7 +696,7 @@ title=Welcome \"home\" (\"Après la procédure\")
 TIMEBASE=1/1000
 START=1500
 END=2799
-title=Risks --> <b>&</b> \\= \\; \\# \\\\ end now next \\\\
+title=Risks --> <b>&</b> \\= \\; \\# \\\\ end now next /
 
 [CHAPTER]
 TIMEBASE=1/1000
@@ -707,6 +710,8 @@ title=מה קורה אחרי ההליך بعد الإجراء
     #[test]
     fn ffmeta_escape_line_ends() {
         assert_eq!(ffmeta_escape("a\r\nb\rc\0d"), "a\\\nb\\\ncd");
+        assert_eq!(ffmeta_escape("a\\b\\\\"), "a\\\\b//");
+        assert_eq!(ffmeta_escape("a\\\n"), "a\\\\\\\n");
     }
 
     #[test]
