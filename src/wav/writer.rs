@@ -608,6 +608,21 @@ mod tests {
     }
 
     #[test]
+    fn rf64_only_past_the_threshold() {
+        let tl = timeline(5, &[]);
+        let riff_size = (12 + 36 + 24 + 8 + 10 - 8) as u64;
+        for (threshold, magic) in [(riff_size, b"RIFF"), (riff_size - 1, b"RF64")] {
+            let mut w = WavWriter::new(Cursor::new(Vec::new()), spec(1), &meta(&[]), &tl)
+                .unwrap()
+                .with_rf64_threshold(threshold);
+            w.write_i16(&[0; 5]).unwrap();
+            let bytes = w.finish().unwrap().into_inner();
+            assert_eq!(bytes.len() as u64, riff_size + 8);
+            assert_eq!(&bytes[0..4], magic);
+        }
+    }
+
+    #[test]
     fn frame_count_must_match_the_timeline() {
         let tl = timeline(4, &[]);
         let mut w = WavWriter::new(Cursor::new(Vec::new()), spec(1), &meta(&[]), &tl).unwrap();
