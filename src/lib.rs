@@ -11,6 +11,7 @@ pub mod decode;
 pub mod dither;
 pub mod error;
 pub mod inspect;
+pub mod loudness;
 pub mod meta;
 pub mod plan;
 pub mod profile;
