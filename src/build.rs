@@ -56,17 +56,24 @@ pub fn check_out_dir(project: &Project, out_dir: &Path) -> Result<()> {
             _ => break,
         }
     }
-    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    let mut resolved = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
     resolved.extend(rest.iter().rev());
     for input in ["audio", "scripts"] {
         if resolved.starts_with(project.root.join(input)) {
-            return Err(Error::in_file(out_dir, format!("the output folder is inside the project's {input}/ folder"))
-                .with_fix("write outputs somewhere else, such as the default out/ folder"));
+            return Err(Error::in_file(
+                out_dir,
+                format!("the output folder is inside the project's {input}/ folder"),
+            )
+            .with_fix("write outputs somewhere else, such as the default out/ folder"));
         }
     }
     if resolved == project.root {
-        return Err(Error::in_file(out_dir, "the output folder is the project folder itself")
-            .with_fix("write outputs to a subfolder, such as the default out/ folder"));
+        return Err(
+            Error::in_file(out_dir, "the output folder is the project folder itself")
+                .with_fix("write outputs to a subfolder, such as the default out/ folder"),
+        );
     }
     Ok(())
 }
@@ -115,7 +122,12 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
 }
 
 /// Renders one output and writes the WAV, the sidecars and the report.
-fn build_one(project: &Project, plan: &EpisodePlan, out_dir: &Path, tick: &dyn Fn()) -> Result<Built> {
+fn build_one(
+    project: &Project,
+    plan: &EpisodePlan,
+    out_dir: &Path,
+    tick: &dyn Fn(),
+) -> Result<Built> {
     let rendered = render(plan, tick)?;
     let wav = out_dir.join(plan.wav_path());
     if let Some(dir) = wav.parent() {
@@ -135,7 +147,10 @@ fn build_one(project: &Project, plan: &EpisodePlan, out_dir: &Path, tick: &dyn F
     let texts: Vec<&str> = plan.sections.iter().map(|s| s.text.as_str()).collect();
     for kind in SidecarKind::ALL {
         let text = kind.render(&plan.meta, timeline, &file_name, &texts);
-        atomic::write_bytes(&wav.with_file_name(kind.file_name(&plan.meta.id)), text.as_bytes())?;
+        atomic::write_bytes(
+            &wav.with_file_name(kind.file_name(&plan.meta.id)),
+            text.as_bytes(),
+        )?;
     }
 
     let mut warnings = project.warnings.clone();

@@ -65,8 +65,9 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
                 if let Some(settings) = trim {
                     let threshold = 10f64.powf(settings.threshold_db / 20.0) as f32;
                     if loud_span(&audio, threshold).is_none() {
-                        problems.push(Error::in_file(path, "the recording is silent")
-                            .with_fix("check the take, or lower defaults.trim.threshold_db in narrate.toml"));
+                        problems.push(Error::in_file(path, "the recording is silent").with_fix(
+                            "check the take, or lower defaults.trim.threshold_db in narrate.toml",
+                        ));
                     }
                 }
             }
@@ -78,11 +79,10 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
         1 => Err(problems.remove(0)),
         n => {
             let all: Vec<String> = problems.iter().map(|e| e.to_string()).collect();
-            Err(Error::new(format!(
-                "{n} recordings have problems:\n{}",
-                all.join("\n")
-            ))
-            .at(project.root.display().to_string()))
+            Err(
+                Error::new(format!("{n} recordings have problems:\n{}", all.join("\n")))
+                    .at(project.root.display().to_string()),
+            )
         }
     }
 }

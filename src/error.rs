@@ -41,7 +41,9 @@ impl Error {
     /// An I/O failure while `doing` something with `file`.
     pub fn io(file: impl AsRef<Path>, doing: &str, err: &std::io::Error) -> Self {
         let fix = match err.kind() {
-            std::io::ErrorKind::NotFound => "check that the path is spelt right and the file exists",
+            std::io::ErrorKind::NotFound => {
+                "check that the path is spelt right and the file exists"
+            }
             std::io::ErrorKind::PermissionDenied => "check the file's permissions",
             _ => "check the file and the disk, then run the command again",
         };
@@ -55,6 +57,14 @@ impl Error {
 
     pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    /// Sets the place if none is set yet.
+    pub fn or_place(mut self, place: impl Into<String>) -> Self {
+        if self.place.is_none() {
+            self.place = Some(place.into());
+        }
         self
     }
 

@@ -6,6 +6,8 @@
 
 pub mod atomic;
 pub mod audio;
+pub mod build;
+pub mod check;
 pub mod convert;
 pub mod decode;
 pub mod dither;
@@ -16,6 +18,8 @@ pub mod meta;
 pub mod plan;
 pub mod profile;
 pub mod project;
+pub mod render;
+pub mod report;
 pub mod sidecars;
 pub mod silence;
 pub mod timeline;

@@ -209,11 +209,20 @@ impl Project {
         let scripts_dir = root.join("scripts");
         let mut episodes = Vec::new();
         for (id, table) in &manifest.episodes {
-            episodes.push(load_episode(&root, id, table, &manifest.defaults, &manifest_path)?);
+            episodes.push(load_episode(
+                &root,
+                id,
+                table,
+                &manifest.defaults,
+                &manifest_path,
+            )?);
         }
         if episodes.is_empty() {
-            return Err(Error::in_file(&manifest_path, "the project has no episodes")
-                .with_fix("add an [episodes.<name>] table with a title, and scripts in scripts/<name>/"));
+            return Err(
+                Error::in_file(&manifest_path, "the project has no episodes").with_fix(
+                    "add an [episodes.<name>] table with a title, and scripts in scripts/<name>/",
+                ),
+            );
         }
         if let Ok(entries) = fs::read_dir(&scripts_dir) {
             let mut unlisted: Vec<String> = entries
@@ -291,9 +300,12 @@ fn load_episode(
 ) -> Result<Episode> {
     let place = format!("[episodes.{id}]");
     if !is_safe_name(id) {
-        return Err(Error::in_file(manifest, format!("episode name `{id}` is not a plain folder name"))
-            .at(place)
-            .with_fix("use letters, digits, '-' and '_' only"));
+        return Err(Error::in_file(
+            manifest,
+            format!("episode name `{id}` is not a plain folder name"),
+        )
+        .at(place)
+        .with_fix("use letters, digits, '-' and '_' only"));
     }
     if table.title.trim().is_empty() {
         return Err(Error::in_file(manifest, "the episode's title is empty")
@@ -358,21 +370,34 @@ fn ordered_scripts(
         let mut result = Vec::with_capacity(order.len());
         for (i, stem) in order.iter().enumerate() {
             if order[..i].contains(stem) {
-                return Err(Error::in_file(manifest, format!("`{stem}` appears twice in the order list"))
-                    .at(place)
-                    .with_fix("list each section once"));
+                return Err(Error::in_file(
+                    manifest,
+                    format!("`{stem}` appears twice in the order list"),
+                )
+                .at(place)
+                .with_fix("list each section once"));
             }
             let path = found.remove(stem).ok_or_else(|| {
-                Error::in_file(manifest, format!("the order list names `{stem}`, but there is no {stem}.md"))
-                    .at(place)
-                    .with_fix(format!("create {}, or remove it from the list", dir.join(format!("{stem}.md")).display()))
+                Error::in_file(
+                    manifest,
+                    format!("the order list names `{stem}`, but there is no {stem}.md"),
+                )
+                .at(place)
+                .with_fix(format!(
+                    "create {}, or remove it from the list",
+                    dir.join(format!("{stem}.md")).display()
+                ))
             })?;
             result.push((stem.clone(), path));
         }
         if let Some((stem, path)) = found.into_iter().next() {
-            return Err(Error::in_file(path, "this section is not in the episode's order list")
-                .at(place)
-                .with_fix(format!("add \"{stem}\" to `order` in narrate.toml, or remove the file")));
+            return Err(
+                Error::in_file(path, "this section is not in the episode's order list")
+                    .at(place)
+                    .with_fix(format!(
+                        "add \"{stem}\" to `order` in narrate.toml, or remove the file"
+                    )),
+            );
         }
         return Ok(result);
     }
@@ -380,16 +405,20 @@ fn ordered_scripts(
     let mut numbered: BTreeMap<u64, (String, PathBuf)> = BTreeMap::new();
     for (stem, path) in found {
         let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
-        let position = digits.parse::<u64>().ok().filter(|_| {
-            stem[digits.len()..].starts_with('-') || stem.len() == digits.len()
-        });
+        let position = digits
+            .parse::<u64>()
+            .ok()
+            .filter(|_| stem[digits.len()..].starts_with('-') || stem.len() == digits.len());
         let Some(position) = position else {
             return Err(Error::in_file(&path, "the file name does not start with a section number")
                 .with_fix("rename it NN-slug.md (e.g. 03-risks.md), or list the episode's sections in `order`"));
         };
         if let Some((other, _)) = numbered.get(&position) {
-            return Err(Error::in_file(&path, format!("section number {position} is used twice (also by {other}.md)"))
-                .with_fix("give every section its own number"));
+            return Err(Error::in_file(
+                &path,
+                format!("section number {position} is used twice (also by {other}.md)"),
+            )
+            .with_fix("give every section its own number"));
         }
         numbered.insert(position, (stem, path));
     }
@@ -414,8 +443,11 @@ fn load_section(
     }
     let text = text.trim().to_string();
     if text.is_empty() {
-        return Err(Error::in_file(&script, "the section has no narration text")
-            .with_fix("write the words to be said after the closing +++ line, or remove the section"));
+        return Err(
+            Error::in_file(&script, "the section has no narration text").with_fix(
+                "write the words to be said after the closing +++ line, or remove the section",
+            ),
+        );
     }
     let pause_before = fm.pause_before.unwrap_or(0.0);
     let pause_after = fm.pause_after.unwrap_or(default_pause);
@@ -500,7 +532,11 @@ fn read_text(path: &Path) -> Result<String> {
 
 /// Parses TOML, reporting errors at their line and column in the file. `first_line` is
 /// the 0-based line of the file where `source` starts.
-fn parse_toml<T: serde::de::DeserializeOwned>(source: &str, file: &Path, first_line: usize) -> Result<T> {
+fn parse_toml<T: serde::de::DeserializeOwned>(
+    source: &str,
+    file: &Path,
+    first_line: usize,
+) -> Result<T> {
     toml::from_str(source).map_err(|e| {
         let mut err = Error::in_file(file, e.message().trim().to_string())
             .with_fix("correct the TOML at that place (see the narrate README for the format)");
@@ -529,31 +565,44 @@ pub fn resolve_clip(root: &Path, clip: &str, script: &Path) -> Result<PathBuf> {
             .with_fix("copy the recording into the project's audio/ folder and give its path relative to the project")
     };
     if relative.is_absolute()
-        || relative
-            .components()
-            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_) | Component::RootDir))
+        || relative.components().any(|c| {
+            matches!(
+                c,
+                Component::ParentDir | Component::Prefix(_) | Component::RootDir
+            )
+        })
     {
         return Err(outside());
     }
     let path = root.join(relative);
     let real = path.canonicalize().map_err(|e| {
-        Error::in_file(script, format!("the recording `{clip}` cannot be opened: {e}"))
-            .at("front matter, `clip`")
-            .with_fix("check the path, relative to the project folder")
+        Error::in_file(
+            script,
+            format!("the recording `{clip}` cannot be opened: {e}"),
+        )
+        .at("front matter, `clip`")
+        .with_fix("check the path, relative to the project folder")
     })?;
     if !real.starts_with(root) {
         return Err(outside());
     }
     if !real.is_file() {
-        return Err(Error::in_file(script, format!("the recording `{clip}` is not a file"))
-            .at("front matter, `clip`")
-            .with_fix("point `clip` at an audio file"));
+        return Err(
+            Error::in_file(script, format!("the recording `{clip}` is not a file"))
+                .at("front matter, `clip`")
+                .with_fix("point `clip` at an audio file"),
+        );
     }
     Ok(real)
 }
 
 /// Finds `audio/<episode>/<stem>.<ext>`; exactly one supported extension must exist.
-fn find_clip_by_convention(root: &Path, episode: &str, stem: &str, script: &Path) -> Result<PathBuf> {
+fn find_clip_by_convention(
+    root: &Path,
+    episode: &str,
+    stem: &str,
+    script: &Path,
+) -> Result<PathBuf> {
     let dir = root.join("audio").join(episode);
     let candidates: Vec<PathBuf> = CLIP_EXTENSIONS
         .iter()

@@ -63,35 +63,40 @@ pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
 
     let mut pending_pause = 0.0;
     for section in &plan.sections {
-        append_silence(&mut out, frames_for(pending_pause + section.pause_before, rate));
+        append_silence(
+            &mut out,
+            frames_for(pending_pause + section.pause_before, rate),
+        );
         let start = out.frames();
         let mut used = Vec::new();
         for item in &section.items {
             match item {
                 Item::Silence { seconds } => append_silence(&mut out, frames_for(*seconds, rate)),
                 Item::Clip { path, trim } => {
-                    let (mut audio, source_rate, source_channels, source_frames) =
-                        match cache.get(path.as_path()) {
-                            Some(hit) => hit.clone(),
-                            None => {
-                                let decoded = decode_file(path)?;
-                                let source = (decoded.sample_rate, decoded.channels, decoded.frames());
-                                if source.0 < rate && source.0 < 16_000 {
-                                    warnings.push(format!(
+                    let (mut audio, source_rate, source_channels, source_frames) = match cache
+                        .get(path.as_path())
+                    {
+                        Some(hit) => hit.clone(),
+                        None => {
+                            let used_by = || format!("used by {}", section.script.display());
+                            let decoded = decode_file(path).map_err(|e| e.or_place(used_by()))?;
+                            let source = (decoded.sample_rate, decoded.channels, decoded.frames());
+                            if source.0 < rate && source.0 < 16_000 {
+                                warnings.push(format!(
                                         "{}: recorded at {} Hz, below speech quality; it will sound muffled",
                                         path.display(),
                                         source.0
                                     ));
-                                }
-                                let converted = convert(decoded, rate, channels)
-                                    .map_err(|e| e.or_file(path))?;
-                                let entry = (converted, source.0, source.1, source.2);
-                                if uses.get(path.as_path()).copied().unwrap_or(0) > 1 {
-                                    cache.insert(path, entry.clone());
-                                }
-                                entry
                             }
-                        };
+                            let converted = convert(decoded, rate, channels)
+                                .map_err(|e| e.or_file(path).or_place(used_by()))?;
+                            let entry = (converted, source.0, source.1, source.2);
+                            if uses.get(path.as_path()).copied().unwrap_or(0) > 1 {
+                                cache.insert(path, entry.clone());
+                            }
+                            entry
+                        }
+                    };
                     let trimmed = match trim {
                         Some(settings) => trim_edges(&mut audio, settings).ok_or_else(|| {
                             Error::in_file(path, format!(

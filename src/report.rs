@@ -165,7 +165,9 @@ pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
     loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, "read", &e))?;
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::io(path, "read", &e))?;
         if n == 0 {
             break;
         }

@@ -236,7 +236,7 @@ fn cue_string(text: &str) -> String {
     let mut prev: Option<char> = None;
     for c in one_line(text).chars() {
         out.push(match c {
-            '"' if prev.map_or(true, |p| p.is_whitespace() || "([{".contains(p)) => '“',
+            '"' if prev.is_none_or(|p| p.is_whitespace() || "([{".contains(p)) => '“',
             '"' => '”',
             '\\' => '/',
             c => c,
@@ -363,7 +363,7 @@ fn ffmeta_escape(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out.extend(std::iter::repeat('/').take(value.len() - kept.len()));
+    out.extend(std::iter::repeat_n('/', value.len() - kept.len()));
     out
 }
 

@@ -57,8 +57,21 @@ mod tests {
         samples.extend(vec![0.5; 100]);
         samples.extend(vec![0.001; 400]); // -60 dBFS: below the -50 dB threshold
         let mut a = clip(samples);
-        let t = trim_edges(&mut a, &TrimSettings { threshold_db: -50.0, margin: 0.1 }).unwrap();
-        assert_eq!(t, Trimmed { head: 400, tail: 300 });
+        let t = trim_edges(
+            &mut a,
+            &TrimSettings {
+                threshold_db: -50.0,
+                margin: 0.1,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            Trimmed {
+                head: 400,
+                tail: 300
+            }
+        );
         assert_eq!(a.frames(), 300);
         assert_eq!(a.samples[100], 0.5);
         assert_eq!(a.samples[199], 0.5);
@@ -86,7 +99,14 @@ mod tests {
             channels: 2,
             samples: vec![0.0, 0.0, 0.0, 0.9, 0.0, 0.0],
         };
-        let t = trim_edges(&mut a, &TrimSettings { threshold_db: -50.0, margin: 0.0 }).unwrap();
+        let t = trim_edges(
+            &mut a,
+            &TrimSettings {
+                threshold_db: -50.0,
+                margin: 0.0,
+            },
+        )
+        .unwrap();
         assert_eq!(t, Trimmed { head: 1, tail: 1 });
         assert_eq!(a.samples, vec![0.0, 0.9]);
     }

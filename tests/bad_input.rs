@@ -7,8 +7,16 @@ use common::{square, write_wav16, Scratch};
 
 fn project() -> Scratch {
     let p = Scratch::new("bad");
-    p.write("narrate.toml", "[project]\ntitle = \"T\"\n\n[episodes.e]\ntitle = \"E\"\n");
-    write_wav16(&p.path("audio/e/01-a.wav"), 44_100, 1, &square(4_410, 1, 100, 0.25));
+    p.write(
+        "narrate.toml",
+        "[project]\ntitle = \"T\"\n\n[episodes.e]\ntitle = \"E\"\n",
+    );
+    write_wav16(
+        &p.path("audio/e/01-a.wav"),
+        44_100,
+        1,
+        &square(4_410, 1, 100, 0.25),
+    );
     p.section("e", "01-a", "title = \"A\"", "Words.");
     p
 }
@@ -21,7 +29,10 @@ fn fails(p: &Scratch, must_mention: &[&str]) -> String {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("fix:"), "no fix offered:\n{stderr}");
     for needle in must_mention {
-        assert!(stderr.contains(needle), "`{needle}` missing from:\n{stderr}");
+        assert!(
+            stderr.contains(needle),
+            "`{needle}` missing from:\n{stderr}"
+        );
     }
     assert!(!p.path("out/guide/e.wav").exists(), "an output was written");
     let leftovers: Vec<String> = p.outputs();
@@ -42,21 +53,31 @@ fn missing_recording() {
 #[test]
 fn missing_explicit_clip() {
     let p = project();
-    p.section("e", "01-a", "title = \"A\"\nclip = \"audio/nope.flac\"", "Words.");
+    p.section(
+        "e",
+        "01-a",
+        "title = \"A\"\nclip = \"audio/nope.flac\"",
+        "Words.",
+    );
     fails(&p, &["01-a.md", "audio/nope.flac"]);
 }
 
 #[test]
 fn text_file_named_wav() {
     let p = project();
-    p.write("audio/e/01-a.wav", "This is not audio, just words in a file.\n");
+    p.write(
+        "audio/e/01-a.wav",
+        "This is not audio, just words in a file.\n",
+    );
     fails(&p, &["01-a.wav"]);
 }
 
 #[test]
 fn garbage_bytes() {
     let p = project();
-    let bytes: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(p.path("audio/e/01-a.wav"), bytes).unwrap();
     fails(&p, &["01-a.wav"]);
 }
@@ -82,7 +103,9 @@ fn unsupported_codec() {
     let p = project();
     // A WAV header declaring WMA (format tag 0x0161), which no decoder here reads.
     let mut wav = Vec::new();
-    let fmt: [u8; 16] = [0x61, 0x01, 1, 0, 0x44, 0xAC, 0, 0, 0x10, 0xB1, 2, 0, 2, 0, 16, 0];
+    let fmt: [u8; 16] = [
+        0x61, 0x01, 1, 0, 0x44, 0xAC, 0, 0, 0x10, 0xB1, 2, 0, 2, 0, 16, 0,
+    ];
     wav.extend_from_slice(b"RIFF");
     wav.extend_from_slice(&(4 + 8 + 16 + 8 + 100u32).to_le_bytes());
     wav.extend_from_slice(b"WAVEfmt ");
@@ -98,14 +121,22 @@ fn unsupported_codec() {
 #[test]
 fn malformed_toml_names_line_and_column() {
     let p = project();
-    p.write("narrate.toml", "[project]\ntitle = \"T\"\n\n[episodes.e]\ntitle = E\n");
+    p.write(
+        "narrate.toml",
+        "[project]\ntitle = \"T\"\n\n[episodes.e]\ntitle = E\n",
+    );
     fails(&p, &["narrate.toml", "line 5, column 9"]);
 }
 
 #[test]
 fn malformed_front_matter_names_the_line_in_the_script() {
     let p = project();
-    p.section("e", "01-a", "title = \"A\"\npause_after = \"long\"", "Words.");
+    p.section(
+        "e",
+        "01-a",
+        "title = \"A\"\npause_after = \"long\"",
+        "Words.",
+    );
     fails(&p, &["01-a.md", "line 3"]);
 }
 
@@ -119,7 +150,12 @@ fn missing_title() {
 #[test]
 fn duplicate_order_number() {
     let p = project();
-    write_wav16(&p.path("audio/e/01-b.wav"), 44_100, 1, &square(4_410, 1, 100, 0.25));
+    write_wav16(
+        &p.path("audio/e/01-b.wav"),
+        44_100,
+        1,
+        &square(4_410, 1, 100, 0.25),
+    );
     p.section("e", "01-b", "title = \"B\"", "More words.");
     fails(&p, &["01-", "used twice"]);
 }
@@ -127,7 +163,12 @@ fn duplicate_order_number() {
 #[test]
 fn path_outside_the_project() {
     let p = project();
-    p.section("e", "01-a", "title = \"A\"\nclip = \"../../etc/passwd\"", "Words.");
+    p.section(
+        "e",
+        "01-a",
+        "title = \"A\"\nclip = \"../../etc/passwd\"",
+        "Words.",
+    );
     fails(&p, &["01-a.md", "outside the project"]);
 }
 
@@ -136,7 +177,12 @@ fn path_outside_the_project() {
 fn symlink_outside_the_project() {
     let p = project();
     let outside = Scratch::new("outside");
-    write_wav16(&outside.path("x.wav"), 44_100, 1, &square(4_410, 1, 100, 0.25));
+    write_wav16(
+        &outside.path("x.wav"),
+        44_100,
+        1,
+        &square(4_410, 1, 100, 0.25),
+    );
     std::fs::remove_file(p.path("audio/e/01-a.wav")).unwrap();
     std::os::unix::fs::symlink(outside.path("x.wav"), p.path("audio/e/01-a.wav")).unwrap();
     fails(&p, &["outside the project"]);
@@ -162,7 +208,10 @@ fn unknown_episode_is_named_with_the_choices() {
     let out = p.narrate(&["build", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("`nope`") && stderr.contains("choose one of: e"), "{stderr}");
+    assert!(
+        stderr.contains("`nope`") && stderr.contains("choose one of: e"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -181,7 +230,11 @@ fn a_failed_build_keeps_the_previous_output() {
     let out = p.narrate(&["build"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read(p.path("out/guide/e.wav")).unwrap(), before);
-    assert!(p.outputs().iter().all(|f| !f.contains("narrate-tmp")), "{:?}", p.outputs());
+    assert!(
+        p.outputs().iter().all(|f| !f.contains("narrate-tmp")),
+        "{:?}",
+        p.outputs()
+    );
 }
 
 #[test]

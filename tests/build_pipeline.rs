@@ -239,7 +239,7 @@ fn a_second_build_writes_identical_bytes() {
         .collect();
     assert_eq!(
         first.len(),
-        9,
+        8,
         "WAV, six sidecars and the report: {:?}",
         p.outputs()
     );
