@@ -366,3 +366,87 @@ fn check_validates_without_writing_audio() {
     assert!(stdout.contains("1 episodes, 3 sections"), "{stdout}");
     assert!(!p.path("out").exists());
 }
+
+#[test]
+fn independent_readers_agree_with_the_chapter_list() {
+    if !common::have_tool("ffprobe", "-version") || !common::have_tool("python3", "--version") {
+        return;
+    }
+    let p = tone_project();
+    p.build(&[]);
+    let wav = p.path("out/guide/tones.wav");
+
+    // ffprobe: chapters (from cue + labl) to the sample, and the INFO tags.
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_chapters",
+            "-show_format",
+            "-of",
+            "json",
+        ])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let probe: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chapters = probe["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), 3);
+    let ends = [STARTS[1], STARTS[2], TOTAL];
+    for (i, ch) in chapters.iter().enumerate() {
+        assert_eq!(ch["time_base"], "1/44100");
+        assert_eq!(ch["start"], STARTS[i]);
+        assert_eq!(ch["end"], ends[i]);
+        assert_eq!(ch["tags"]["title"], TITLES[i]);
+    }
+    let tags = &probe["format"]["tags"];
+    assert_eq!(tags["title"], "Tones");
+    assert_eq!(tags["artist"], "Test Hospital");
+    assert_eq!(tags["album"], "Test guides");
+    assert_eq!(tags["comment"], "Three tones of known length.");
+
+    // Python wavinfo: cue points and labels; soundfile (libsndfile): frames and format.
+    let script = r#"
+import sys, json, wavinfo, soundfile
+info = wavinfo.WavInfoReader(sys.argv[1], info_encoding="utf-8")
+cues = [(c.frame, info.cues.label_and_note(c.name)[0]) for c in info.cues.cues]
+sf = soundfile.info(sys.argv[1])
+print(json.dumps({"cues": cues, "frames": sf.frames, "rate": sf.samplerate, "subtype": sf.subtype}))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&wav)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python readers failed: {stderr}"
+        );
+        eprintln!("note: python wavinfo/soundfile unavailable, skipping: {stderr}");
+        return;
+    }
+    let py: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cues: Vec<(u64, String)> = py["cues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_u64().unwrap(), c[1].as_str().unwrap().to_string()))
+        .collect();
+    let want: Vec<(u64, String)> = STARTS
+        .iter()
+        .zip(TITLES)
+        .map(|(s, t)| (*s, t.to_string()))
+        .collect();
+    assert_eq!(cues, want);
+    assert_eq!(py["frames"], TOTAL);
+    assert_eq!(py["rate"], RATE);
+    assert_eq!(py["subtype"], "PCM_16");
+}
