@@ -12,6 +12,7 @@ pub mod convert;
 pub mod decode;
 pub mod dither;
 pub mod error;
+pub mod filter;
 pub mod g711;
 pub mod inspect;
 pub mod loudness;
