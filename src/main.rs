@@ -87,7 +87,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                         print_warnings(&built.warnings);
                         println!(
                             "{}  {}  {} chapters",
-                            built.wav.display(),
+                            shown(&built.wav).display(),
                             format_duration(built.duration_seconds),
                             built.chapters
                         );
@@ -123,6 +123,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `path` relative to the working directory when it lies below it.
+fn shown(path: &std::path::Path) -> &std::path::Path {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path)
 }
 
 fn print_warnings(warnings: &[String]) {
