@@ -80,6 +80,12 @@ pub fn probe_file(path: &Path) -> Result<ClipInfo> {
             let track = audio_track(path, reader.as_ref())?;
             let params = track_params(path, reader.as_ref())?;
             let (sample_rate, channels) = check_spec(path, &params)?;
+            if symphonia::default::get_codecs()
+                .get_audio_decoder(params.codec)
+                .is_none()
+            {
+                return Err(unsupported_codec(path, params.codec));
+            }
             let codec = codec_name(params.codec);
             let container = container_name(reader.format_info().short_name);
             Ok(ClipInfo {
@@ -107,6 +113,11 @@ pub fn decode_file(path: &Path) -> Result<Audio> {
         file_len,
         kind,
     } = open(path)?;
+    // ADPCM pads its last block; the `fact` chunk says where the audio really ends.
+    let frame_limit = match &kind {
+        Kind::Wav(wav) if wav.codec == WavCodec::Adpcm => Some(wav.frames()),
+        _ => None,
+    };
     let mut reader: Box<dyn FormatReader> = match kind {
         Kind::Wav(wav) => {
             let stream = wav.stream(file);
@@ -199,13 +210,20 @@ pub fn decode_file(path: &Path) -> Result<Audio> {
         samples.extend_from_slice(&scratch);
     }
 
-    let frames = samples.len() / ch;
+    let decoded = samples.len() / ch;
     if let Some(declared) = declared_frames {
-        if (frames as u64) < declared {
-            return Err(truncated(path, declared_frames, frames, sample_rate));
+        if (decoded as u64) < declared {
+            return Err(truncated(path, declared_frames, decoded, sample_rate));
         }
     }
-    if frames == 0 {
+    if let Some(limit) = frame_limit {
+        samples.truncate(
+            usize::try_from(limit)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(ch),
+        );
+    }
+    if samples.is_empty() {
         return Err(empty_clip(path));
     }
     samples.shrink_to_fit();
@@ -639,6 +657,8 @@ struct WavLayout {
     /// Byte offset of the audio data, and its usable length (whole frames or blocks).
     data_start: u64,
     data_len: u64,
+    /// The `fact` chunk's frame count: trusted only for ADPCM, whose last block is padded.
+    fact_frames: Option<u64>,
 }
 
 impl WavLayout {
@@ -674,6 +694,7 @@ impl WavLayout {
 
         let mut fmt: Option<(u64, Vec<u8>)> = None;
         let mut ds64_data_len: Option<u64> = None;
+        let mut fact_frames: Option<u64> = None;
         let mut pos = 12u64;
         loop {
             if pos + 8 > file_len {
@@ -717,6 +738,11 @@ impl WavLayout {
                     read_exact_at(file, body, &mut buf).map_err(io_err)?;
                     fmt = Some((pos, buf));
                 }
+                b"fact" if size >= 4 && body + 4 <= file_len => {
+                    let mut buf = [0u8; 4];
+                    read_exact_at(file, body, &mut buf).map_err(io_err)?;
+                    fact_frames = Some(u64::from(u32::from_le_bytes(buf)));
+                }
                 b"ds64" if rf64 => {
                     if size >= 16 && body + 16 <= file_len {
                         let mut buf = [0u8; 16];
@@ -736,6 +762,7 @@ impl WavLayout {
                         ));
                     };
                     let mut layout = WavLayout::from_fmt(path, fmt_pos, fmt_body)?;
+                    layout.fact_frames = fact_frames;
                     let available = file_len - body;
                     let declared = if rf64 && size == u32::MAX {
                         ds64_data_len
@@ -932,6 +959,7 @@ impl WavLayout {
             fmt_body: b,
             data_start: 0,
             data_len: 0,
+            fact_frames: None,
         })
     }
 
@@ -945,7 +973,9 @@ impl WavLayout {
                 } else {
                     (8 * align.saturating_sub(4 * ch)) / (4 * ch) + 1
                 };
-                self.data_len / align * per_block
+                let whole_blocks = self.data_len / align * per_block;
+                self.fact_frames
+                    .map_or(whole_blocks, |n| n.min(whole_blocks))
             }
             _ => self.data_len / u64::from(self.block_align),
         }
