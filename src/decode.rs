@@ -44,7 +44,8 @@ const FIX_TRUNCATED: &str =
 
 /// Largest `fmt ` chunk we read; real ones are 16 to ~50 bytes.
 const MAX_FMT_LEN: u32 = 4096;
-/// Never reserve more than this many samples up front from a header's claim.
+/// A header's frame count is trusted for the up-front reservation only up to the larger of
+/// this many samples and 16 samples per byte of file.
 const MAX_RESERVE_SAMPLES: u64 = 1 << 24;
 
 /// A clip's format, read from its header without decoding the audio.
