@@ -10,12 +10,14 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::atomic;
 use crate::dither::quantize_i16;
 use crate::error::{Error, Result};
+use crate::loudness::Loudness;
+use crate::master::{master, MasterSettings};
 use crate::plan::{EpisodePlan, Plan};
 use crate::project::{Project, MANIFEST};
 use crate::render::render;
 use crate::report::Report;
 use crate::sidecars::SidecarKind;
-use crate::wav::writer::{write_wav_file, WavSpec};
+use crate::wav::writer::{file_size as wav_file_size, write_wav_file, WavSpec};
 
 /// Where and how to build.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub struct Built {
     pub wav: PathBuf,
     pub duration_seconds: f64,
     pub chapters: usize,
+    /// Loudness of the mastered programme.
+    pub loudness: Loudness,
     pub warnings: Vec<String>,
 }
 
@@ -128,18 +132,28 @@ fn build_one(
     out_dir: &Path,
     tick: &dyn Fn(),
 ) -> Result<Built> {
-    let rendered = render(plan, tick)?;
-    let wav = out_dir.join(plan.wav_path());
-    if let Some(dir) = wav.parent() {
-        atomic::clean_leftovers(dir);
-    }
+    let mut rendered = render(plan, tick)?;
     let profile = &plan.profile;
-    let samples = quantize_i16(&rendered.audio.samples, plan.dither_seed());
     let spec = WavSpec {
         sample_rate: profile.sample_rate,
         channels: profile.channels,
         format: profile.format,
     };
+    let timeline = &rendered.timeline;
+    profile.check_output(timeline, wav_file_size(&spec, &plan.meta, timeline)?)?;
+    let settings = MasterSettings {
+        target_lufs: profile.target_lufs,
+        true_peak_ceiling_dbtp: profile.true_peak_dbtp,
+        ..MasterSettings::default()
+    };
+    let mastering = master(&mut rendered.audio, &settings)?;
+    rendered.warnings.extend(mastering.warnings.iter().cloned());
+    let samples = quantize_i16(&rendered.audio.samples, plan.dither_seed());
+
+    let wav = out_dir.join(plan.wav_path());
+    if let Some(dir) = wav.parent() {
+        atomic::clean_leftovers(dir);
+    }
     let timeline = &rendered.timeline;
     write_wav_file(&wav, spec, &plan.meta, timeline, &samples)?;
 
@@ -158,10 +172,11 @@ fn build_one(
     let report = Report::new(
         plan,
         &rendered,
+        &mastering,
         &project.root,
         &project.root.join(MANIFEST),
         &file_name,
-        warnings.clone(),
+        warnings,
     )?;
     atomic::write_bytes(
         &wav.with_file_name(format!("{}.report.json", plan.meta.id)),
@@ -172,6 +187,7 @@ fn build_one(
         wav,
         duration_seconds: timeline.duration_seconds(),
         chapters: timeline.chapters.len(),
+        loudness: mastering.output,
         warnings: rendered.warnings,
     })
 }

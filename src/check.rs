@@ -43,7 +43,7 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
             sections += output.sections.len();
         }
         for item in output.sections.iter().flat_map(|s| &s.items) {
-            if let Item::Clip { path, trim } = item {
+            if let Item::Clip { path, trim, .. } = item {
                 let entry = clips.entry(path.clone()).or_insert(None);
                 *entry = entry.or(*trim);
             }

@@ -14,8 +14,10 @@ pub mod dither;
 pub mod error;
 pub mod filter;
 pub mod g711;
+pub mod governance;
 pub mod inspect;
 pub mod loudness;
+pub mod master;
 pub mod meta;
 pub mod plan;
 pub mod profile;
@@ -24,6 +26,7 @@ pub mod render;
 pub mod report;
 pub mod sidecars;
 pub mod silence;
+pub mod speech;
 pub mod timeline;
 pub mod wav;
 

@@ -85,11 +85,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 match result {
                     Ok(built) => {
                         print_warnings(&built.warnings);
+                        let db = |v: Option<f64>| v.map_or("-inf".into(), |v| format!("{v:.1}"));
                         println!(
-                            "{}  {}  {} chapters",
+                            "{}  {}  {} chapters  {} LUFS  {} dBTP",
                             shown(&built.wav).display(),
                             format_duration(built.duration_seconds),
-                            built.chapters
+                            built.chapters,
+                            db(built.loudness.integrated_lufs),
+                            db(built.loudness.true_peak_dbtp),
                         );
                     }
                     Err(err) => {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::meta::{self, EpisodeMeta, TagKey};
-use crate::profile::Profile;
+use crate::profile::{Layout, Profile};
 use crate::project::{Episode, Extra, Project, TrimSettings};
 
 /// Every output of one build.
@@ -18,10 +18,16 @@ pub struct Plan {
 /// One episode rendered for one profile.
 #[derive(Debug, Clone)]
 pub struct EpisodePlan {
+    /// The output's file stem (the episode's id, or `loop`) is `meta.id`.
     pub meta: EpisodeMeta,
     pub profile: Profile,
     pub sections: Vec<SectionPlan>,
+    /// Seconds of silence that close the file (a loop's seam; 0 otherwise).
+    pub tail_pause: f64,
 }
+
+/// The file stem of a [`Layout::Loop`] output.
+pub const LOOP_STEM: &str = "loop";
 
 impl EpisodePlan {
     /// The output WAV's path relative to the output folder: `<profile>/<episode>.wav`.
@@ -62,6 +68,8 @@ pub enum Item {
     Clip {
         path: PathBuf,
         trim: Option<TrimSettings>,
+        /// Bring the clip to the profile's loudness before mastering (narration takes).
+        level: bool,
     },
     /// Digital silence.
     Silence { seconds: f64 },
@@ -93,9 +101,9 @@ impl Plan {
         let profiles = names
             .iter()
             .map(|name| {
-                Profile::named(name).ok_or_else(|| {
-                    let known: Vec<String> =
-                        Profile::builtin().into_iter().map(|p| p.name).collect();
+                project.profile(name).cloned().ok_or_else(|| {
+                    let known: Vec<&str> =
+                        project.profiles.iter().map(|p| p.name.as_str()).collect();
                     Error::new(format!("there is no profile `{name}`"))
                         .with_fix(format!("choose one of: {}", known.join(", ")))
                 })
@@ -104,8 +112,12 @@ impl Plan {
 
         let mut outputs = Vec::new();
         for profile in &profiles {
-            for episode in &chosen {
-                outputs.push(plan_episode(project, episode, profile.clone()));
+            let plans = chosen
+                .iter()
+                .map(|e| plan_episode(project, e, profile.clone()));
+            match profile.layout {
+                Layout::Loop => outputs.push(plan_loop(project, plans.collect(), profile.clone())),
+                Layout::Episodes | Layout::Cd => outputs.extend(plans),
             }
         }
         Ok(Plan { outputs })
@@ -132,6 +144,7 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
     let extra = |e: &Extra| Item::Clip {
         path: e.clip.clone(),
         trim: e.trim.then_some(trim),
+        level: false,
     };
     let gap = |seconds: f64| (seconds > 0.0).then_some(Item::Silence { seconds });
     let sections = episode
@@ -146,6 +159,7 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
             items.push(Item::Clip {
                 path: s.clip.clone(),
                 trim: s.trim.then_some(trim),
+                level: profile.level_clips,
             });
             for e in &s.after {
                 items.extend(gap(e.gap));
@@ -169,5 +183,42 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
         },
         profile,
         sections,
+        tail_pause: 0.0,
+    }
+}
+
+/// All `episodes` of a loop profile in one output: chapters titled `Episode — Section`,
+/// and the last section's pause closing the file so that the seam sounds like any other
+/// pause between sections.
+fn plan_loop(project: &Project, episodes: Vec<EpisodePlan>, profile: Profile) -> EpisodePlan {
+    let mut sections = Vec::new();
+    for episode in episodes {
+        let title = episode.meta.title().to_string();
+        sections.extend(episode.sections.into_iter().map(|mut s| {
+            s.title = format!("{title} — {}", s.title);
+            s
+        }));
+    }
+    let tail_pause = sections.last().map_or(0.0, |s| s.pause_after);
+    let tags = [
+        (TagKey::Title, Some(&project.title)),
+        (TagKey::Album, Some(&project.title)),
+        (TagKey::Artist, project.organisation.as_ref()),
+        (TagKey::Date, project.date.as_ref()),
+        (TagKey::Language, project.language.as_ref()),
+        (TagKey::Copyright, project.copyright.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|v| (key, v.clone())))
+    .chain([(TagKey::Software, meta::software())])
+    .collect();
+    EpisodePlan {
+        meta: EpisodeMeta {
+            id: LOOP_STEM.into(),
+            tags,
+        },
+        profile,
+        sections,
+        tail_pause,
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::profile::{Profile, ProfileTable};
 
 /// The manifest's file name, at the project root.
 pub const MANIFEST: &str = "narrate.toml";
@@ -31,6 +32,8 @@ pub struct Project {
     pub defaults: Defaults,
     /// Episodes in manifest key order (alphabetical).
     pub episodes: Vec<Episode>,
+    /// Built-in profiles with the manifest's overrides, then the manifest's own.
+    pub profiles: Vec<Profile>,
     /// Problems that do not stop a build.
     pub warnings: Vec<String>,
 }
@@ -136,6 +139,8 @@ struct ManifestFile {
     defaults: Defaults,
     #[serde(default)]
     episodes: BTreeMap<String, EpisodeTable>,
+    #[serde(default)]
+    profiles: BTreeMap<String, ProfileTable>,
 }
 
 #[derive(Deserialize)]
@@ -239,8 +244,34 @@ impl Project {
             }
         }
 
+        let mut profiles = Profile::builtin();
+        for (name, table) in &manifest.profiles {
+            let profile = table.resolve(name, &manifest_path)?;
+            match profiles.iter_mut().find(|p| &p.name == name) {
+                Some(slot) => *slot = profile,
+                None => profiles.push(profile),
+            }
+        }
+        for name in &manifest.defaults.profiles {
+            if !profiles.iter().any(|p| &p.name == name) {
+                return Err(Error::in_file(
+                    &manifest_path,
+                    format!("defaults.profiles names `{name}`, which is not a profile"),
+                )
+                .with_fix(format!(
+                    "choose from: {}",
+                    profiles
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+
         let p = manifest.project;
         Ok(Project {
+            profiles,
             root,
             title: p.title,
             organisation: p.organisation,
@@ -251,6 +282,11 @@ impl Project {
             episodes,
             warnings,
         })
+    }
+
+    /// The profile called `name`.
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.name == name)
     }
 
     /// The episode called `id`.

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::master::MasterReport;
 use crate::plan::EpisodePlan;
 use crate::profile::Profile;
 use crate::render::{ClipUse, Rendered};
@@ -24,6 +25,8 @@ pub struct Report {
     pub channels: u16,
     pub frames: u64,
     pub duration_seconds: f64,
+    /// Loudness before and after mastering, the gain and the limiter's work.
+    pub mastering: MasterReport,
     pub sections: Vec<SectionEntry>,
     pub inputs: Vec<InputEntry>,
     pub warnings: Vec<String>,
@@ -52,6 +55,7 @@ pub struct ClipEntry {
     pub source_frames: u64,
     pub trimmed_head_frames: u64,
     pub trimmed_tail_frames: u64,
+    pub level_gain_db: Option<f64>,
     pub frames: u64,
 }
 
@@ -68,6 +72,7 @@ impl Report {
     pub fn new(
         plan: &EpisodePlan,
         rendered: &Rendered,
+        mastering: &MasterReport,
         root: &Path,
         manifest: &Path,
         output: &str,
@@ -121,6 +126,7 @@ impl Report {
             channels: plan.profile.channels,
             frames: timeline.total_frames,
             duration_seconds: timeline.duration_seconds(),
+            mastering: mastering.clone(),
             sections,
             inputs,
             warnings,
@@ -144,6 +150,7 @@ impl ClipEntry {
             source_frames: clip.source_frames,
             trimmed_head_frames: clip.trimmed_head,
             trimmed_tail_frames: clip.trimmed_tail,
+            level_gain_db: clip.level_gain_db,
             frames: clip.frames,
         }
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic;
 use crate::error::{Error, Result};
+use crate::g711;
 use crate::meta::{EpisodeMeta, TagKey};
 use crate::profile::SampleFormat;
 use crate::timeline::Timeline;
@@ -23,6 +24,10 @@ const DS64_PAYLOAD: u32 = 28;
 
 /// `WAVE_FORMAT_PCM`.
 const FORMAT_PCM: u16 = 0x0001;
+/// `WAVE_FORMAT_ALAW`.
+const FORMAT_ALAW: u16 = 0x0006;
+/// `WAVE_FORMAT_MULAW`.
+const FORMAT_MULAW: u16 = 0x0007;
 /// `WAVE_FORMAT_EXTENSIBLE`.
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 /// The tail of every `KSDATAFORMAT_SUBTYPE_*` GUID after its leading format tag (u16).
@@ -71,6 +76,8 @@ pub struct WavWriter<W: Write + Seek> {
     file: Option<PathBuf>,
     /// Where the RIFF header starts in `out`.
     start: u64,
+    /// Offset from `start` of the `fact` chunk's sample count, for compressed formats.
+    fact_at: Option<u64>,
     /// Offset from `start` of the `data` chunk's size field.
     data_size_at: u64,
     /// Offset from `start` of the first audio byte.
@@ -86,7 +93,7 @@ impl<W: Write + Seek> WavWriter<W> {
     /// Checks the spec against the timeline and writes the whole header to `out`.
     pub fn new(mut out: W, spec: WavSpec, meta: &EpisodeMeta, timeline: &Timeline) -> Result<Self> {
         check_spec(&spec, timeline)?;
-        let header = header(&spec, meta, timeline)?;
+        let (header, fact_at) = header(&spec, meta, timeline)?;
         let start = out
             .stream_position()
             .map_err(|e| io_error(None, "find the write position", &e))?;
@@ -98,6 +105,7 @@ impl<W: Write + Seek> WavWriter<W> {
             spec,
             file: None,
             start,
+            fact_at,
             data_size_at: data_at - 4,
             data_at,
             data_bytes: 0,
@@ -124,20 +132,26 @@ impl<W: Write + Seek> WavWriter<W> {
     }
 
     /// Appends interleaved 16-bit samples (any number; frames may span calls).
+    /// µ-law and A-law files get each sample companded with G.711.
     pub fn write_i16(&mut self, samples: &[i16]) -> Result<()> {
-        match self.spec.format {
-            SampleFormat::Pcm16 => {}
-        }
         const BLOCK: usize = 8192;
         for block in samples.chunks(BLOCK) {
             self.buf.clear();
-            self.buf.extend(block.iter().flat_map(|s| s.to_le_bytes()));
+            match self.spec.format {
+                SampleFormat::Pcm16 => self.buf.extend(block.iter().flat_map(|s| s.to_le_bytes())),
+                SampleFormat::MuLaw => self
+                    .buf
+                    .extend(block.iter().map(|&s| g711::linear_to_ulaw(s))),
+                SampleFormat::ALaw => self
+                    .buf
+                    .extend(block.iter().map(|&s| g711::linear_to_alaw(s))),
+            }
             self.out
                 .write_all(&self.buf)
                 .map_err(|e| io_error(self.file.as_deref(), "write the audio", &e))?;
         }
         self.samples += samples.len() as u64;
-        self.data_bytes += samples.len() as u64 * 2;
+        self.data_bytes += samples.len() as u64 * u64::from(self.spec.format.bytes_per_sample());
         Ok(())
     }
 
@@ -203,6 +217,11 @@ impl<W: Write + Seek> WavWriter<W> {
             patches.push((4, riff32.to_le_bytes().to_vec()));
             patches.push((self.data_size_at, data32.to_le_bytes().to_vec()));
         }
+        if let Some(at) = self.fact_at {
+            // The fact chunk counts frames; past u32 the ds64 sample count is the truth.
+            let count = u32::try_from(frames).unwrap_or(u32::MAX);
+            patches.push((at, count.to_le_bytes().to_vec()));
+        }
         for (at, bytes) in patches {
             self.out
                 .seek(SeekFrom::Start(self.start + at))
@@ -215,6 +234,13 @@ impl<W: Write + Seek> WavWriter<W> {
             .map_err(|e| io_error(file, "finish the WAV file", &e))?;
         Ok(self.out)
     }
+}
+
+/// The exact size in bytes of the WAV file [`WavWriter`] writes for `frames` frames.
+pub fn file_size(spec: &WavSpec, meta: &EpisodeMeta, timeline: &Timeline) -> Result<u64> {
+    let (header, _) = header(spec, meta, timeline)?;
+    let data = timeline.total_frames * spec.block_align();
+    Ok(header.len() as u64 + data + data % 2)
 }
 
 /// Writes a whole WAV file atomically from interleaved 16-bit samples.
@@ -343,14 +369,26 @@ fn zstr(text: &str) -> Vec<u8> {
     bytes
 }
 
-/// Everything before the first audio byte, with RIFF and data sizes still 0.
-fn header(spec: &WavSpec, meta: &EpisodeMeta, timeline: &Timeline) -> Result<Vec<u8>> {
+/// Everything before the first audio byte, with RIFF and data sizes still 0, and the
+/// offset of the `fact` sample count when the format needs one.
+fn header(
+    spec: &WavSpec,
+    meta: &EpisodeMeta,
+    timeline: &Timeline,
+) -> Result<(Vec<u8>, Option<u64>)> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&0u32.to_le_bytes());
     out.extend_from_slice(b"WAVE");
     push_chunk(&mut out, b"JUNK", &[0; DS64_PAYLOAD as usize]);
     push_chunk(&mut out, b"fmt ", &fmt_payload(spec));
+    let fact_at = match spec.format {
+        SampleFormat::Pcm16 => None,
+        SampleFormat::MuLaw | SampleFormat::ALaw => {
+            push_chunk(&mut out, b"fact", &0u32.to_le_bytes());
+            Some(out.len() as u64 - 4)
+        }
+    };
 
     let info = info_payload(meta)?;
     if info.len() > 4 {
@@ -362,17 +400,18 @@ fn header(spec: &WavSpec, meta: &EpisodeMeta, timeline: &Timeline) -> Result<Vec
     }
     out.extend_from_slice(b"data");
     out.extend_from_slice(&0u32.to_le_bytes());
-    Ok(out)
+    Ok((out, fact_at))
 }
 
-/// The `fmt ` payload: plain PCM (16 bytes), or `WAVE_FORMAT_EXTENSIBLE` (40 bytes) when
-/// there are more than two channels or more than 16 bits.
+/// The `fmt ` payload: plain PCM (16 bytes), `WAVE_FORMAT_EXTENSIBLE` (40 bytes) when
+/// there are more than two channels or more than 16 bits, or G.711 (18 bytes, cbSize 0).
 fn fmt_payload(spec: &WavSpec) -> Vec<u8> {
-    // Each new SampleFormat decides its tag here (µ-law 7 and A-law 6 need an 18-byte
-    // fmt with cbSize 0 and a `fact` chunk).
-    let (tag, bits) = match spec.format {
-        SampleFormat::Pcm16 => (FORMAT_PCM, spec.format.bits_per_sample()),
+    let tag = match spec.format {
+        SampleFormat::Pcm16 => FORMAT_PCM,
+        SampleFormat::MuLaw => FORMAT_MULAW,
+        SampleFormat::ALaw => FORMAT_ALAW,
     };
+    let bits = spec.format.bits_per_sample();
     let container_bits = spec.format.bytes_per_sample() * 8;
     // Checked in `check_spec`: both fit.
     let block_align = spec.block_align() as u16;
@@ -391,6 +430,8 @@ fn fmt_payload(spec: &WavSpec) -> Vec<u8> {
         p.extend_from_slice(&channel_mask(spec.channels).to_le_bytes());
         p.extend_from_slice(&tag.to_le_bytes());
         p.extend_from_slice(&SUBTYPE_GUID_TAIL);
+    } else if tag != FORMAT_PCM {
+        p.extend_from_slice(&0u16.to_le_bytes());
     }
     p
 }
