@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::decode::decode_file;
 use crate::error::{Error, Result};
+use crate::loudness::{self, Loudness};
 use crate::wav::reader::{read_wav_info, WavInfo};
 
 /// Everything `inspect` reports about one file.
@@ -26,6 +28,8 @@ pub struct Inspection {
     pub tags: Vec<Tag>,
     /// Markers in time order.
     pub chapters: Vec<ChapterMark>,
+    /// Loudness and peaks of the audio, when it decodes.
+    pub loudness: Option<Loudness>,
     pub warnings: Vec<String>,
 }
 
@@ -57,9 +61,19 @@ pub struct ChapterMark {
 }
 
 /// Reads `path` and describes it.
+///
+/// The audio is decoded and measured too (integrated loudness, true peak, loudness range,
+/// sample peak); a file whose chunks read but whose audio does not decode gets a warning.
 pub fn inspect(path: &Path) -> Result<Inspection> {
     let info = read_wav_info(path)?;
-    Ok(Inspection::from_info(path, &info))
+    let mut inspection = Inspection::from_info(path, &info);
+    match decode_file(path).and_then(|audio| loudness::measure(&audio)) {
+        Ok(measured) => inspection.loudness = Some(measured),
+        Err(err) => inspection
+            .warnings
+            .push(format!("the audio could not be measured: {}", err.message)),
+    }
+    Ok(inspection)
 }
 
 impl Inspection {
@@ -105,6 +119,7 @@ impl Inspection {
                 })
                 .collect(),
             chapters,
+            loudness: None,
             warnings: info.warnings.clone(),
         }
     }
@@ -180,9 +195,10 @@ fn grouped(n: u64) -> String {
 
 /// The report as text, one section after another.
 pub fn render_text(inspection: &Inspection) -> String {
-    // Each section ends with a blank line; loudness and peak figures will be one more.
+    // Each section ends with a blank line.
     let sections = [
         overview(inspection),
+        loudness_section(inspection),
         tags_section(inspection),
         chapters_section(inspection),
         warnings_section(inspection),
@@ -209,6 +225,21 @@ fn overview(i: &Inspection) -> String {
         rate_text(i.sample_rate),
         i.duration,
         grouped(i.frames),
+    )
+}
+
+fn loudness_section(i: &Inspection) -> String {
+    let Some(l) = &i.loudness else {
+        return String::new();
+    };
+    let db =
+        |v: Option<f64>, unit: &str| v.map_or("silent".to_string(), |v| format!("{v:.1} {unit}"));
+    format!(
+        "Loudness   {} integrated, range {:.1} LU\nPeaks      {} true peak, {} sample peak\n\n",
+        db(l.integrated_lufs, "LUFS"),
+        l.loudness_range_lu,
+        db(l.true_peak_dbtp, "dBTP"),
+        db(l.sample_peak_dbfs, "dBFS"),
     )
 }
 
