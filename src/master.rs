@@ -1,0 +1,1115 @@
+//! Mastering: one gain to reach the loudness target, then a look-ahead true-peak limiter.
+//!
+//! The limiter estimates the true peak with a 4× polyphase interpolator (64-tap
+//! Kaiser-windowed sinc), works out the gain each sample needs to stay under the ceiling,
+//! and smooths that gain so it is already down when a peak arrives (look-ahead: a sliding
+//! minimum followed by a moving average of the same length, which can never undershoot the
+//! needed reduction) and comes back afterwards with a program-dependent release. Away from
+//! peaks the gain is exactly 1.0, so those samples pass bit for bit. The channels share one
+//! gain, so the stereo image does not move.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use crate::audio::Audio;
+use crate::error::{Error, Result};
+use crate::loudness::{self, Loudness, Meter};
+
+/// Interpolation factor of the true-peak estimate.
+const PHASES: usize = 4;
+/// Taps per polyphase branch (64 in all).
+const TAPS: usize = 16;
+/// The branch between samples `m` and `m + 1` reads `x[m − 7 ..= m + 8]`.
+const HALF: usize = TAPS / 2;
+/// Kaiser window shape of the interpolator.
+const KAISER_BETA: f64 = 7.0;
+/// A releasing gain within this of unity (0.01 dB) snaps to exactly 1.0.
+const RELEASE_SNAP: f32 = 1.0 - 0.998_849_4;
+/// Time constants of the limiter's fast release and slow attack, as fractions of the
+/// (slow) release time.
+const FAST_RELEASE: f64 = 0.15;
+const SLOW_ATTACK: f64 = 0.5;
+/// Allowance for 16-bit dither (±1.5 LSB through the interpolator is < 0.001 dB at −1 dBFS).
+const DITHER_ALLOWANCE_DB: f64 = 0.01;
+/// How close to the target the output must come before the gain is left alone.
+const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
+/// Most corrective passes after the first.
+const MAX_PASSES: u32 = 8;
+/// Frames per chunk when running the limiter over a whole programme.
+const CHUNK_FRAMES: usize = 8192;
+/// Frames the limiter checks at once for its quiet fast path.
+const BLOCK_FRAMES: usize = 32;
+/// Largest gain [`level_clip`] applies, dB.
+pub const MAX_CLIP_GAIN_DB: f64 = 30.0;
+
+/// How to master a programme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MasterSettings {
+    /// Integrated loudness to reach, LUFS.
+    pub target_lufs: f64,
+    /// True peak the output must not pass, dBTP.
+    pub true_peak_ceiling_dbtp: f64,
+    /// The limiter aims this far below the ceiling, dB, to cover differences between
+    /// true-peak meters.
+    pub margin_db: f64,
+    /// Largest gain ever applied, dB: a near-silent programme is not amplified into noise.
+    pub max_gain_db: f64,
+    /// How long before a peak the limiter starts to turn down, ms.
+    pub lookahead_ms: f64,
+    /// Release time of the limiter after a run of peaks, ms (a lone peak releases in about
+    /// a sixth of it).
+    pub release_ms: f64,
+}
+
+impl Default for MasterSettings {
+    /// The `guide` profile: −16 LUFS, −1 dBTP.
+    fn default() -> Self {
+        MasterSettings {
+            target_lufs: -16.0,
+            true_peak_ceiling_dbtp: -1.0,
+            margin_db: 0.1,
+            max_gain_db: 30.0,
+            lookahead_ms: 3.0,
+            release_ms: 80.0,
+        }
+    }
+}
+
+impl MasterSettings {
+    fn validate(&self) -> Result<()> {
+        let check = |ok: bool, what: String, fix: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::new(format!("invalid mastering setting: {what}")).with_fix(fix))
+            }
+        };
+        let within = |v: f64, lo: f64, hi: f64| v.is_finite() && (lo..=hi).contains(&v);
+        check(
+            within(self.target_lufs, -70.0, 0.0),
+            format!("loudness target {} LUFS", self.target_lufs),
+            "set a loudness target between -70 and 0 LUFS, e.g. -16",
+        )?;
+        check(
+            within(self.true_peak_ceiling_dbtp, -40.0, 0.0),
+            format!("true-peak ceiling {} dBTP", self.true_peak_ceiling_dbtp),
+            "set a true-peak ceiling between -40 and 0 dBTP, e.g. -1",
+        )?;
+        check(
+            within(self.margin_db, 0.0, 3.0),
+            format!("limiter margin {} dB", self.margin_db),
+            "set a margin between 0 and 3 dB",
+        )?;
+        check(
+            within(self.max_gain_db, 0.0, 100.0),
+            format!("maximum gain {} dB", self.max_gain_db),
+            "set a maximum gain between 0 and 100 dB",
+        )?;
+        check(
+            within(self.lookahead_ms, 0.1, 50.0),
+            format!("look-ahead {} ms", self.lookahead_ms),
+            "set a look-ahead between 0.1 and 50 ms",
+        )?;
+        check(
+            within(self.release_ms, 1.0, 5000.0),
+            format!("release {} ms", self.release_ms),
+            "set a release between 1 and 5000 ms",
+        )
+    }
+}
+
+/// What [`master`] did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MasterReport {
+    /// The programme as it came in.
+    pub input: Loudness,
+    /// Gain applied in all, dB (the limiter's reductions come on top).
+    pub gain_db: f64,
+    /// Frames the limiter turned down (in the pass that touched most, if there were several).
+    pub limited_frames: u64,
+    /// Frames in the programme.
+    pub frames: u64,
+    /// Largest reduction the limiter applied, dB (0.0 if it never acted; over several
+    /// passes, the sum of each pass's largest, an upper bound).
+    pub max_gain_reduction_db: f64,
+    /// Passes of gain + limiter over the programme (1 unless limiting cost loudness).
+    pub passes: u32,
+    /// The programme as it goes out (before any dither).
+    pub output: Loudness,
+    /// Things the user should know: a capped gain, an unmeasurable programme.
+    pub warnings: Vec<String>,
+}
+
+/// What one limiter run did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LimitStats {
+    pub limited_frames: u64,
+    pub max_gain_reduction_db: f64,
+}
+
+/// Linear factor of a gain in dB.
+fn db_to_gain(db: f64) -> f64 {
+    10f64.powf(db / 20.0)
+}
+
+/// Multiplies every sample by `db` of gain (silence stays exactly 0.0).
+pub fn apply_gain_db(audio: &mut Audio, db: f64) {
+    if db == 0.0 {
+        return;
+    }
+    let g = db_to_gain(db) as f32;
+    audio.samples.iter_mut().for_each(|x| *x *= g);
+}
+
+/// Per-clip levelling: brings `audio` to `target_lufs` integrated with one gain (at most
+/// [`MAX_CLIP_GAIN_DB`]) and returns the gain in dB, or `None` (audio untouched) when the
+/// clip has no measurable loudness (silent, or shorter than 0.4 s). Peaks may pass full
+/// scale afterwards (the samples are floats); [`master`] brings them back under the ceiling.
+pub fn level_clip(audio: &mut Audio, target_lufs: f64) -> Option<f64> {
+    let measured = loudness::integrated(audio).ok().flatten()?;
+    let gain = (target_lufs - measured).min(MAX_CLIP_GAIN_DB);
+    if !gain.is_finite() {
+        return None;
+    }
+    apply_gain_db(audio, gain);
+    Some(gain)
+}
+
+/// Masters `audio` in place: measure, one gain to the target, true-peak limiting.
+/// See [`master_measured`].
+pub fn master(audio: &mut Audio, settings: &MasterSettings) -> Result<MasterReport> {
+    settings.validate()?;
+    let input = loudness::measure(audio)?;
+    master_measured(audio, settings, input)
+}
+
+/// Masters `audio` in place, given its loudness as measured by [`loudness::measure`] or a
+/// [`Meter`] fed while it was being made (which saves a pass over the audio).
+///
+/// One pass applies the gain and the limiter and meters the result. If limiting cost more
+/// than 0.05 LU, further passes add gain (within the cap) until the output is within
+/// 0.05 LU of the target; if the meter reads the true peak over the ceiling, another pass
+/// limits with a lower aim. The true peak stays at or under the ceiling after 16-bit dither.
+pub fn master_measured(
+    audio: &mut Audio,
+    settings: &MasterSettings,
+    input: Loudness,
+) -> Result<MasterReport> {
+    settings.validate()?;
+    let ceiling = settings.true_peak_ceiling_dbtp;
+    let target = settings.target_lufs;
+    let mut warnings = Vec::new();
+    let mut capped = false;
+    let first_gain = match input.integrated_lufs {
+        None => {
+            warnings.push(
+                "the programme is silent or shorter than 0.4 s, so its loudness cannot be \
+                 measured; no gain was applied"
+                    .to_string(),
+            );
+            0.0
+        }
+        Some(i) if target - i > settings.max_gain_db => {
+            capped = true;
+            warnings.push(format!(
+                "the programme is very quiet ({i:.1} LUFS): gain capped at +{:.1} dB, so it \
+                 reaches only {:.1} LUFS instead of {target:.1}; check the recordings' levels",
+                settings.max_gain_db,
+                i + settings.max_gain_db
+            ));
+            settings.max_gain_db
+        }
+        Some(i) => target - i,
+    };
+    let mut aim_db = ceiling - settings.margin_db;
+    let limit_ceiling = ceiling - DITHER_ALLOWANCE_DB;
+
+    // Each pass works on the result of the one before: `total` is the gain applied so far,
+    // `step` the gain this pass adds. Limiting eats part of any extra gain, so the total
+    // that reaches the target is searched for, from passes below and above it.
+    let mut total = 0.0;
+    let mut step = first_gain;
+    let mut below: Vec<(f64, f64)> = Vec::new();
+    let mut above: Option<(f64, f64)> = None;
+    let mut passes: u32 = 0;
+    let mut output;
+    let mut stats = LimitStats {
+        limited_frames: 0,
+        max_gain_reduction_db: 0.0,
+    };
+    loop {
+        let (this, out) = pass(audio, step, aim_db, settings)?;
+        output = out;
+        stats.limited_frames = stats.limited_frames.max(this.limited_frames);
+        stats.max_gain_reduction_db += this.max_gain_reduction_db;
+        total += step;
+        passes += 1;
+        if passes > MAX_PASSES {
+            break;
+        }
+        if let Some(tp) = output.true_peak_dbtp.filter(|&tp| tp > limit_ceiling) {
+            // The meter reads the peaks higher than the limiter's estimate: aim lower.
+            aim_db -= tp - limit_ceiling + 0.02;
+            step = 0.0;
+            continue;
+        }
+        let Some(out) = output.integrated_lufs else {
+            break;
+        };
+        if (out - target).abs() <= LOUDNESS_TOLERANCE_LU || capped {
+            break;
+        }
+        let next = if out < target {
+            below.push((total, out));
+            match (above, below.len()) {
+                (Some(hi), _) => between((total, out), hi, target),
+                (None, n) if n >= 2 => {
+                    // Extrapolate from the last two passes (each dB of gain brings at least
+                    // a tenth of a LU), at most twice the shortfall at a time: passes build
+                    // on each other, so overshooting and coming back would leave peaks
+                    // limited more than they need.
+                    let (g0, o0) = below[n - 2];
+                    let slope = ((out - o0) / (total - g0)).clamp(0.1, 1.0);
+                    total + ((target - out) / slope).min(2.0 * (target - out))
+                }
+                (None, _) => total + (target - out),
+            }
+        } else {
+            above = Some((total, out));
+            match below.last() {
+                Some(&lo) => between(lo, (total, out), target),
+                None => total - (out - target),
+            }
+        };
+        let next = next.min(settings.max_gain_db);
+        if (next - total).abs() < 1e-3 {
+            break;
+        }
+        step = next - total;
+    }
+    if let (Some(out), false) = (output.integrated_lufs, capped) {
+        if (out - target).abs() > 0.2 {
+            warnings.push(format!(
+                "the programme reaches {out:.1} LUFS, not {target:.1}: it has too little \
+                 headroom under the {ceiling:.1} dBTP ceiling"
+            ));
+        }
+    }
+    Ok(MasterReport {
+        input,
+        gain_db: total,
+        limited_frames: stats.limited_frames,
+        frames: audio.frames(),
+        max_gain_reduction_db: stats.max_gain_reduction_db,
+        passes,
+        output,
+        warnings,
+    })
+}
+
+/// The gain between a pass below the target and one above it, by linear interpolation,
+/// kept off the ends so that the search always narrows.
+fn between(lo: (f64, f64), hi: (f64, f64), target: f64) -> f64 {
+    let t = ((target - lo.1) / (hi.1 - lo.1)).clamp(0.1, 0.9);
+    lo.0 + t * (hi.0 - lo.0)
+}
+
+/// One pass in place: gain, limiter, meter.
+fn pass(
+    audio: &mut Audio,
+    gain_db: f64,
+    ceiling_db: f64,
+    settings: &MasterSettings,
+) -> Result<(LimitStats, Loudness)> {
+    let mut meter = Meter::new(audio.sample_rate, audio.channels)?;
+    let stats = run_limiter(audio, gain_db, ceiling_db, settings, Some(&mut meter));
+    Ok((stats, meter.finish()))
+}
+
+/// Runs gain + limiter over `audio` in place, chunk by chunk (the output lags the input, so
+/// it can go back into the same buffer), feeding the output to `meter`.
+fn run_limiter(
+    audio: &mut Audio,
+    gain_db: f64,
+    ceiling_db: f64,
+    settings: &MasterSettings,
+    mut meter: Option<&mut Meter>,
+) -> LimitStats {
+    let channels = usize::from(audio.channels.max(1));
+    let mut limiter = Limiter::new(
+        audio.sample_rate,
+        audio.channels,
+        ceiling_db,
+        settings.lookahead_ms,
+        settings.release_ms,
+    );
+    let g = db_to_gain(gain_db) as f32;
+    let samples = &mut audio.samples;
+    let step = CHUNK_FRAMES * channels;
+    let mut scaled = Vec::with_capacity(step);
+    let mut out = Vec::with_capacity(step + (limiter.latency_frames() + 1) * channels);
+    let (mut read, mut written) = (0, 0);
+    let mut emit = |out: &[f32], samples: &mut [f32]| {
+        if let Some(m) = meter.as_deref_mut() {
+            m.add(out);
+        }
+        samples[written..written + out.len()].copy_from_slice(out);
+        written += out.len();
+    };
+    while read < samples.len() {
+        let end = (read + step).min(samples.len());
+        scaled.clear();
+        if g == 1.0 {
+            scaled.extend_from_slice(&samples[read..end]);
+        } else {
+            scaled.extend(samples[read..end].iter().map(|&x| x * g));
+        }
+        read = end;
+        out.clear();
+        limiter.process(&scaled, &mut out);
+        emit(&out, samples);
+    }
+    out.clear();
+    limiter.finish(&mut out);
+    emit(&out, samples);
+    limiter.stats()
+}
+
+/// Runs the limiter alone over `audio` in place (no loudness gain, no margin).
+pub fn limit(
+    audio: &mut Audio,
+    ceiling_dbtp: f64,
+    lookahead_ms: f64,
+    release_ms: f64,
+) -> LimitStats {
+    let settings = MasterSettings {
+        lookahead_ms,
+        release_ms,
+        ..MasterSettings::default()
+    };
+    run_limiter(audio, 0.0, ceiling_dbtp, &settings, None)
+}
+
+/// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
+fn bessel_i0(x: f64) -> f64 {
+    let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
+    while term > 1e-12 * sum {
+        term *= (x / (2.0 * k)).powi(2);
+        sum += term;
+        k += 1.0;
+    }
+    sum
+}
+
+/// The three fractional branches (¼, ½, ¾) of the 4× interpolator, each normalised to unity
+/// gain at DC, and the largest sum of absolute coefficients of any branch (how far an
+/// interpolated value can exceed the largest sample under it).
+fn interpolator() -> ([[f32; TAPS]; PHASES - 1], f64) {
+    let mut branches = [[0f32; TAPS]; PHASES - 1];
+    let mut bound: f64 = 1.0;
+    let span = HALF as f64;
+    for (j, branch) in branches.iter_mut().enumerate() {
+        let t = (j + 1) as f64 / PHASES as f64;
+        let mut c = [0f64; TAPS];
+        for (k, ck) in c.iter_mut().enumerate() {
+            // Tap k reads x[m − 7 + k]; its distance from the point m + t:
+            let d = k as f64 - (HALF as f64 - 1.0) - t;
+            let sinc = (std::f64::consts::PI * d).sin() / (std::f64::consts::PI * d);
+            let r = (d / span).clamp(-1.0, 1.0);
+            *ck = sinc * bessel_i0(KAISER_BETA * (1.0 - r * r).sqrt()) / bessel_i0(KAISER_BETA);
+        }
+        let sum: f64 = c.iter().sum();
+        // A little headroom over the f64 figure covers f32 rounding in the dot product.
+        bound = bound.max(c.iter().map(|v| (v / sum).abs()).sum::<f64>() * 1.0001);
+        for (b, v) in branch.iter_mut().zip(c) {
+            *b = (v / sum) as f32;
+        }
+    }
+    (branches, bound)
+}
+
+/// Look-ahead true-peak limiter for interleaved audio, streaming: output lags input by
+/// [`Limiter::latency_frames`], and [`Limiter::finish`] flushes the rest, so the total output
+/// is exactly as long as the input. Allocates only when created.
+#[derive(Debug, Clone)]
+pub struct Limiter {
+    channels: usize,
+    ceiling: f32,
+    /// A sample louder than this can make an interpolated value pass the ceiling.
+    loud: f32,
+    lookahead: usize,
+    /// Per-frame factors: the fast envelope's distance from unity shrinks by `fast_keep`;
+    /// the slow envelope moves towards its target by one-pole coefficients.
+    fast_keep: f32,
+    slow_attack: f32,
+    slow_release: f32,
+    branches: [[f32; TAPS]; PHASES - 1],
+    /// Per channel, the last `TAPS` samples, written twice so they are always contiguous.
+    history: Vec<[f32; 2 * TAPS]>,
+    history_pos: usize,
+    /// Interleaved input waiting for its gain: `latency` frames.
+    delay: Vec<f32>,
+    delay_pos: usize,
+    /// Sliding minimum of needed gains: (frame, gain), gains increasing front to back.
+    minimum: VecDeque<(u64, f32)>,
+    fast: f32,
+    slow: f32,
+    /// The last `lookahead` envelope values, their sum and how many are below 1.
+    window: Vec<f32>,
+    window_pos: usize,
+    window_sum: f64,
+    window_below: usize,
+    /// Peak of the interval before the current frame (all channels).
+    previous_peak: f32,
+    /// Frames pushed so far, including the silent lead-in; the last loud one.
+    frames_in: u64,
+    last_loud: Option<u64>,
+    /// Silent frames fed before the real input, real frames fed, frames put out.
+    lead_in: u64,
+    real_in: u64,
+    real_out: u64,
+    /// Samples of an incomplete input frame.
+    partial: Vec<f32>,
+    limited_frames: u64,
+    min_gain: f32,
+    /// Whether quiet blocks may skip the per-frame machinery (off only in tests).
+    fast_path: bool,
+}
+
+impl Limiter {
+    /// A limiter holding true peak at or under `ceiling_dbtp` (as estimated with 4×
+    /// oversampling), starting to turn down `lookahead_ms` before a peak and releasing over
+    /// about `release_ms` after a run of peaks (faster after a lone one).
+    pub fn new(
+        sample_rate: u32,
+        channels: u16,
+        ceiling_dbtp: f64,
+        lookahead_ms: f64,
+        release_ms: f64,
+    ) -> Self {
+        let channels = usize::from(channels.max(1));
+        let rate = f64::from(sample_rate.max(1));
+        let lookahead = ((lookahead_ms * rate / 1000.0).round() as usize).max(1);
+        let pole = |ms: f64| (-1000.0 / (ms.max(0.001) * rate)).exp() as f32;
+        let (branches, bound) = interpolator();
+        let ceiling = db_to_gain(ceiling_dbtp);
+        let latency = lookahead + HALF - 1;
+        let mut limiter = Limiter {
+            channels,
+            ceiling: ceiling as f32,
+            loud: (ceiling / bound) as f32,
+            lookahead,
+            fast_keep: pole(release_ms * FAST_RELEASE),
+            slow_attack: pole(release_ms * SLOW_ATTACK),
+            slow_release: pole(release_ms),
+            branches,
+            history: vec![[0.0; 2 * TAPS]; channels],
+            history_pos: 0,
+            delay: vec![0.0; latency * channels],
+            delay_pos: 0,
+            minimum: VecDeque::with_capacity(lookahead + 1),
+            fast: 1.0,
+            slow: 1.0,
+            window: vec![1.0; lookahead],
+            window_pos: 0,
+            window_sum: lookahead as f64,
+            window_below: 0,
+            previous_peak: 0.0,
+            frames_in: 0,
+            last_loud: None,
+            lead_in: (lookahead + HALF) as u64,
+            real_in: 0,
+            real_out: 0,
+            partial: Vec::with_capacity(channels),
+            limited_frames: 0,
+            min_gain: 1.0,
+            fast_path: true,
+        };
+        // A silent lead-in, so that the first real frames have a whole history behind them.
+        let zeros = vec![0.0; channels];
+        let mut sink = Vec::new();
+        for _ in 0..limiter.lead_in {
+            limiter.push_frame(&zeros, &mut sink, false);
+        }
+        limiter
+    }
+
+    /// Frames between a frame going in and coming out.
+    pub fn latency_frames(&self) -> usize {
+        self.lookahead + HALF - 1
+    }
+
+    /// Limits interleaved `input`, appending the frames that are ready to `out`.
+    pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
+        out.reserve(input.len());
+        let mut rest = input;
+        if !self.partial.is_empty() {
+            let need = (self.channels - self.partial.len()).min(rest.len());
+            self.partial.extend_from_slice(&rest[..need]);
+            rest = &rest[need..];
+            if self.partial.len() < self.channels {
+                return;
+            }
+            let frame = std::mem::take(&mut self.partial);
+            self.push_frame(&frame, out, true);
+            self.partial = frame;
+            self.partial.clear();
+        }
+        let whole = rest.len() - rest.len() % self.channels;
+        for block in rest[..whole].chunks(BLOCK_FRAMES * self.channels) {
+            if self.fast_path && self.at_rest() && block.iter().all(|x| x.abs() <= self.loud) {
+                self.pass_through(block, out);
+            } else {
+                for frame in block.chunks_exact(self.channels) {
+                    self.push_frame(frame, out, true);
+                }
+            }
+        }
+        self.partial.extend_from_slice(&rest[whole..]);
+    }
+
+    /// Puts out the frames still held back (an incomplete last frame is dropped). The
+    /// limiter takes no more input afterwards.
+    pub fn finish(&mut self, out: &mut Vec<f32>) {
+        self.partial.clear();
+        let zeros = vec![0.0; self.channels];
+        while self.real_out < self.real_in {
+            self.push_frame(&zeros, out, false);
+        }
+    }
+
+    /// Frames turned down so far and the deepest reduction.
+    pub fn stats(&self) -> LimitStats {
+        LimitStats {
+            limited_frames: self.limited_frames,
+            max_gain_reduction_db: -20.0 * f64::from(self.min_gain).log10(),
+        }
+    }
+
+    /// Largest |value| over all channels of the sample at the interpolator's centre and the
+    /// three interpolated points after it.
+    fn interval_peak(&self) -> f32 {
+        let mut peak = 0f32;
+        for h in &self.history {
+            let Some(w) = h[self.history_pos..].first_chunk::<TAPS>() else {
+                continue;
+            };
+            peak = peak.max(w[HALF - 1].abs());
+            for b in &self.branches {
+                // Eight independent partial sums, so the compiler can use SIMD.
+                let mut acc = [0f32; TAPS / 2];
+                for k in 0..TAPS / 2 {
+                    acc[k] = w[k] * b[k] + w[k + TAPS / 2] * b[k + TAPS / 2];
+                }
+                let v = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
+                    + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+                peak = peak.max(v.abs());
+            }
+        }
+        peak
+    }
+
+    /// One frame through the whole machinery.
+    fn push_frame(&mut self, frame: &[f32], out: &mut Vec<f32>, real: bool) {
+        let i = self.frames_in;
+        self.frames_in += 1;
+        if real {
+            self.real_in += 1;
+        }
+        let mut loud = false;
+        for (h, &x) in self.history.iter_mut().zip(frame) {
+            h[self.history_pos] = x;
+            h[self.history_pos + TAPS] = x;
+            loud |= x.abs() > self.loud;
+        }
+        self.history_pos = (self.history_pos + 1) % TAPS;
+        if loud {
+            self.last_loud = Some(i);
+        }
+        let gain = self.gain_for(i);
+
+        // The delay line: its current slot holds frame n = i − latency, which leaves (with
+        // its gain) as frame i takes its place.
+        let at = self.delay_pos * self.channels;
+        let n = i.checked_sub(self.latency_frames() as u64);
+        if n.is_some_and(|n| n >= self.lead_in && n < self.lead_in + self.real_in) {
+            self.real_out += 1;
+            let delayed = &self.delay[at..at + self.channels];
+            if gain < 1.0 {
+                self.limited_frames += 1;
+                self.min_gain = self.min_gain.min(gain);
+                out.extend(delayed.iter().map(|&x| x * gain));
+            } else {
+                out.extend_from_slice(delayed);
+            }
+        }
+        self.delay[at..at + self.channels].copy_from_slice(frame);
+        self.delay_pos += 1;
+        if self.delay_pos * self.channels == self.delay.len() {
+            self.delay_pos = 0;
+        }
+    }
+
+    /// Whether the gain machinery is idle: gain 1 now and for every frame until a loud one.
+    fn at_rest(&self) -> bool {
+        self.fast == 1.0
+            && self.slow == 1.0
+            && self.window_below == 0
+            && self.previous_peak <= self.ceiling
+            && self.minimum.front().is_none_or(|&(_, g)| g == 1.0)
+            && self
+                .last_loud
+                .is_none_or(|l| l + TAPS as u64 <= self.frames_in)
+            && self.frames_in >= self.lead_in + self.latency_frames() as u64
+    }
+
+    /// Quiet frames while at rest: every gain is exactly 1, so the frames only pass through
+    /// the delay line, with the state moved on as the slow path would have.
+    fn pass_through(&mut self, frames: &[f32], out: &mut Vec<f32>) {
+        let ch = self.channels;
+        let count = frames.len() / ch;
+        // History: only the last TAPS frames matter.
+        let keep = count.min(TAPS);
+        self.history_pos = (self.history_pos + count - keep) % TAPS;
+        for frame in frames[(count - keep) * ch..].chunks_exact(ch) {
+            for (h, &x) in self.history.iter_mut().zip(frame) {
+                h[self.history_pos] = x;
+                h[self.history_pos + TAPS] = x;
+            }
+            self.history_pos = (self.history_pos + 1) % TAPS;
+        }
+        // Delay line, in runs up to the end of the ring: out goes the old, in the new.
+        let slots = self.delay.len() / ch;
+        let mut src = frames;
+        while !src.is_empty() {
+            let k = (slots - self.delay_pos).min(src.len() / ch);
+            let at = self.delay_pos * ch;
+            out.extend_from_slice(&self.delay[at..at + k * ch]);
+            self.delay[at..at + k * ch].copy_from_slice(&src[..k * ch]);
+            src = &src[k * ch..];
+            self.delay_pos += k;
+            if self.delay_pos == slots {
+                self.delay_pos = 0;
+            }
+        }
+        self.frames_in += count as u64;
+        self.real_in += count as u64;
+        self.real_out += count as u64;
+        let m = self.frames_in - 1 - HALF as u64;
+        self.minimum.clear();
+        self.minimum.push_back((m, 1.0));
+        self.window_pos = (self.window_pos + count) % self.lookahead;
+        self.previous_peak = 0.0;
+    }
+
+    /// The gain for frame i − latency, once frame i is in the history.
+    fn gain_for(&mut self, i: u64) -> f32 {
+        // Peak of the interval [m, m + 1), m = i − HALF, and the gain frame m needs. With no
+        // loud sample under the interpolator, nothing in it can pass the ceiling.
+        let Some(m) = i.checked_sub(HALF as u64) else {
+            return 1.0;
+        };
+        let peak = if self.last_loud.is_some_and(|l| l + TAPS as u64 > i) {
+            self.interval_peak()
+        } else {
+            0.0
+        };
+        let around = peak.max(self.previous_peak);
+        self.previous_peak = peak;
+        let need = if around > self.ceiling {
+            self.ceiling / around
+        } else {
+            1.0
+        };
+
+        // Sliding minimum over [n, m], n = m − lookahead + 1: the look-ahead hold.
+        while self.minimum.back().is_some_and(|&(_, g)| g >= need) {
+            self.minimum.pop_back();
+        }
+        self.minimum.push_back((m, need));
+        let Some(n) = (m + 1).checked_sub(self.lookahead as u64) else {
+            return 1.0;
+        };
+        while self.minimum.front().is_some_and(|&(k, _)| k < n) {
+            self.minimum.pop_front();
+        }
+        let held = self.minimum.front().map_or(1.0, |&(_, g)| g);
+
+        // Program-dependent release, two envelopes. The fast one follows every peak at once
+        // and lets go quickly, so a lone click does not duck the words after it. The slow
+        // one settles on the reduction that keeps being needed, so a run of peaks (voiced
+        // speech) gets a steady gain instead of one that flutters with each glottal pulse.
+        // The envelope is the lower of the two, never above what is needed.
+        if self.fast < 1.0 {
+            self.fast = 1.0 - (1.0 - self.fast) * self.fast_keep;
+            if 1.0 - self.fast < RELEASE_SNAP {
+                self.fast = 1.0;
+            }
+        }
+        self.fast = self.fast.min(held);
+        if held < 1.0 || self.slow < 1.0 {
+            let coeff = if held < self.slow {
+                self.slow_attack
+            } else {
+                self.slow_release
+            };
+            self.slow = held + (self.slow - held) * coeff;
+            if held == 1.0 && 1.0 - self.slow < RELEASE_SNAP {
+                self.slow = 1.0;
+            }
+        }
+        let envelope = self.fast.min(self.slow);
+
+        // Moving average over the last `lookahead` values: the attack ramp. Each value in the
+        // window is at most the need at n, so their mean is too.
+        let old = self.window[self.window_pos];
+        self.window[self.window_pos] = envelope;
+        self.window_pos += 1;
+        if self.window_pos == self.lookahead {
+            self.window_pos = 0;
+        }
+        self.window_below += usize::from(envelope < 1.0);
+        self.window_below -= usize::from(old < 1.0);
+        if self.window_below == 0 {
+            self.window_sum = self.lookahead as f64;
+            1.0
+        } else {
+            self.window_sum += f64::from(envelope) - f64::from(old);
+            ((self.window_sum / self.lookahead as f64) as f32).min(1.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loudness::measure;
+    use std::f64::consts::PI;
+
+    /// Deterministic speech-like test signal: a peaky glottal-pulse-like harmonic series on a
+    /// wandering pitch, some noise, a 4 Hz syllable envelope and a 0.4 s pause (exact
+    /// digital silence) every 2.5 s.
+    fn speechlike(rate: u32, seconds: f64, seed: u64) -> Vec<f32> {
+        let frames = (seconds * f64::from(rate)) as usize;
+        let r = f64::from(rate);
+        let mut state = seed;
+        let mut noise = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        let mut phase = 0.0f64;
+        let mut out = Vec::with_capacity(frames);
+        for i in 0..frames {
+            let t = i as f64 / r;
+            if t % 2.5 > 2.1 {
+                out.push(0.0);
+                continue;
+            }
+            let f0 = 120.0 + 30.0 * (2.0 * PI * 0.3 * t).sin() + 10.0 * (2.0 * PI * 1.7 * t).sin();
+            phase = (phase + 2.0 * PI * f0 / r) % (2.0 * PI);
+            let mut v = 0.0;
+            let mut h = 1.0;
+            while h * f0 < 4000.0 {
+                v += (h * phase).sin() / h;
+                h += 1.0;
+            }
+            let syllable = (2.0 * PI * 4.0 * t).sin().max(0.0).powi(2);
+            out.push(((0.3 * v + 0.05 * noise()) * syllable) as f32);
+        }
+        out
+    }
+
+    fn mono(rate: u32, samples: Vec<f32>) -> Audio {
+        Audio {
+            sample_rate: rate,
+            channels: 1,
+            samples,
+        }
+    }
+
+    fn scale_to(audio: &mut Audio, lufs: f64) {
+        let now = loudness::integrated(audio).unwrap().unwrap();
+        apply_gain_db(audio, lufs - now);
+    }
+
+    #[test]
+    fn quiet_programme_reaches_the_target() {
+        let mut a = mono(44100, speechlike(44100, 20.0, 1));
+        scale_to(&mut a, -30.0);
+        let silent: Vec<usize> = (0..a.samples.len())
+            .filter(|&i| a.samples[i] == 0.0)
+            .collect();
+        let settings = MasterSettings::default();
+        let report = master(&mut a, &settings).unwrap();
+        let check = measure(&a).unwrap();
+        let i = check.integrated_lufs.unwrap();
+        let tp = check.true_peak_dbtp.unwrap();
+        println!("quiet: {report:?}");
+        assert!((i + 16.0).abs() <= 0.1, "integrated {i}");
+        assert!(tp <= -1.0, "true peak {tp}");
+        assert_eq!(report.output, check);
+        assert!(
+            silent.iter().all(|&i| a.samples[i] == 0.0),
+            "silence changed"
+        );
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    }
+
+    /// A take with clipped plosives: square-ish 6 ms bursts clipped at full scale every
+    /// second (their inter-sample peaks pass 0 dBTP) over speech, stereo. Peak-to-loudness
+    /// ratio is high, so the limiter has work to do even at −16 LUFS.
+    fn hot_programme(rate: u32, seconds: f64) -> Audio {
+        let left = speechlike(rate, seconds, 7);
+        let right = speechlike(rate, seconds, 8);
+        let mut samples = Vec::with_capacity(left.len() * 2);
+        for (i, (l, r)) in left.iter().zip(&right).enumerate() {
+            let t = i as f64 / f64::from(rate);
+            let burst = if t % 1.0 < 0.006 {
+                let sq = (2.0 * PI * 2900.0 * t).sin();
+                Some((sq * 4.0).clamp(-1.0, 1.0) as f32)
+            } else {
+                None
+            };
+            let clip = |x: f32| (x * 0.4).clamp(-1.0, 1.0);
+            samples.push(burst.unwrap_or(clip(*l)));
+            samples.push(burst.map_or(clip(*r), |b| -b));
+        }
+        Audio {
+            sample_rate: rate,
+            channels: 2,
+            samples,
+        }
+    }
+
+    #[test]
+    fn clipping_hot_programme_is_held_under_the_ceiling() {
+        for rate in [44100, 48000] {
+            let mut a = hot_programme(rate, 20.0);
+            let before = measure(&a).unwrap();
+            assert!(before.true_peak_dbtp.unwrap() > 0.0, "{before:?}");
+            for target in [-16.0, -18.0, -14.0] {
+                let mut b = a.clone();
+                let settings = MasterSettings {
+                    target_lufs: target,
+                    ..MasterSettings::default()
+                };
+                let report = master(&mut b, &settings).unwrap();
+                let check = measure(&b).unwrap();
+                let i = check.integrated_lufs.unwrap();
+                let tp = check.true_peak_dbtp.unwrap();
+                println!(
+                    "hot {rate} Hz → {target}: in {:.2} LUFS / {:.2} dBTP, gain {:.2} dB, \
+                     limited {} of {} frames, max GR {:.2} dB, out {i:.3} LUFS / {tp:.3} dBTP",
+                    before.integrated_lufs.unwrap(),
+                    before.true_peak_dbtp.unwrap(),
+                    report.gain_db,
+                    report.limited_frames,
+                    report.frames,
+                    report.max_gain_reduction_db
+                );
+                // The limiter works exactly when the gain alone would pass the ceiling.
+                let needed = before.true_peak_dbtp.unwrap() + report.gain_db > -1.1;
+                assert_eq!(report.limited_frames > 0, needed);
+                assert!(tp <= -1.0, "true peak {tp}");
+                assert!((i - target).abs() <= 0.2, "integrated {i}");
+                // After 16-bit dither too.
+                let q = crate::dither::quantize_i16(&b.samples, 1);
+                b.samples = q.iter().map(|&s| f32::from(s) / 32768.0).collect();
+                let tp16 = measure(&b).unwrap().true_peak_dbtp.unwrap();
+                assert!(tp16 <= -1.0, "true peak after dither {tp16}");
+            }
+            a.samples.clear();
+        }
+    }
+
+    #[test]
+    fn clipped_loud_take_comes_down_to_the_target() {
+        // Speech driven 18 dB into hard clipping: square-ish, 0 dBFS, inter-sample overs.
+        let mut a = mono(44100, speechlike(44100, 20.0, 11));
+        a.samples
+            .iter_mut()
+            .for_each(|x| *x = (*x * 8.0).clamp(-1.0, 1.0));
+        let before = measure(&a).unwrap();
+        assert!(before.true_peak_dbtp.unwrap() > 0.0, "{before:?}");
+        let report = master(&mut a, &MasterSettings::default()).unwrap();
+        let check = measure(&a).unwrap();
+        let (i, tp) = (
+            check.integrated_lufs.unwrap(),
+            check.true_peak_dbtp.unwrap(),
+        );
+        println!(
+            "clipped: in {:.2} LUFS / {:.2} dBTP, gain {:.2} dB, out {i:.3} LUFS / {tp:.3} dBTP",
+            before.integrated_lufs.unwrap(),
+            before.true_peak_dbtp.unwrap(),
+            report.gain_db
+        );
+        assert!((i + 16.0).abs() <= 0.1, "integrated {i}");
+        assert!(tp <= -1.0, "true peak {tp}");
+    }
+
+    #[test]
+    fn limiter_leaves_samples_away_from_peaks_untouched() {
+        let rate = 48000;
+        let mut x: Vec<f32> = (0..3 * rate as usize)
+            .map(|i| (0.1 * (2.0 * PI * 440.0 * i as f64 / f64::from(rate)).sin()) as f32)
+            .collect();
+        // A 2 ms full-scale burst at 1 s.
+        let (start, end) = (rate as usize, rate as usize + 96);
+        for (k, v) in x[start..end].iter_mut().enumerate() {
+            *v = if (k / 8) % 2 == 0 { 1.0 } else { -1.0 };
+        }
+        let original = x.clone();
+        let mut a = mono(rate, x);
+        let (lookahead_ms, release_ms) = (3.0, 80.0);
+        let stats = limit(&mut a, -1.0, lookahead_ms, release_ms);
+        let lookahead = (lookahead_ms * f64::from(rate) / 1000.0) as usize;
+        // Release from ≤ 10 dB to the 0.01 dB snap: τ·ln(1000) ≈ 6.9 τ.
+        let release = (7.0 * release_ms * f64::from(rate) / 1000.0) as usize;
+        let first = a
+            .samples
+            .iter()
+            .zip(&original)
+            .position(|(y, x)| y != x)
+            .unwrap();
+        let last = a
+            .samples
+            .iter()
+            .zip(&original)
+            .rposition(|(y, x)| y != x)
+            .unwrap();
+        println!("touched frames {first}..={last} around a burst at {start}..{end}; {stats:?}");
+        assert!(
+            first + lookahead + HALF + 1 >= start,
+            "touched from {first}"
+        );
+        assert!(
+            first < start,
+            "the gain must already be down when the peak arrives"
+        );
+        assert!(last <= end + HALF + release, "touched until {last}");
+        assert_eq!(stats.limited_frames, (last - first + 1) as u64);
+        assert!(a.samples[..first] == original[..first]);
+        assert!(a.samples[last + 1..] == original[last + 1..]);
+        assert!(stats.max_gain_reduction_db > 1.0);
+        // The result is under the ceiling.
+        let tp = measure(&a).unwrap().true_peak_dbtp.unwrap();
+        assert!(tp <= -1.0 + 0.11, "{tp}");
+    }
+
+    #[test]
+    fn limiter_output_does_not_depend_on_chunking() {
+        let a = hot_programme(44100, 3.0);
+        let mut whole = Vec::new();
+        let mut l = Limiter::new(44100, 2, -1.0, 3.0, 80.0);
+        assert!(l.latency_frames() > 0);
+        l.process(&a.samples, &mut whole);
+        l.finish(&mut whole);
+        assert_eq!(whole.len(), a.samples.len());
+        let mut pieces = Vec::new();
+        let mut l = Limiter::new(44100, 2, -1.0, 3.0, 80.0);
+        for chunk in a.samples.chunks(1237) {
+            l.process(chunk, &mut pieces);
+        }
+        l.finish(&mut pieces);
+        assert_eq!(whole, pieces);
+        // The quiet fast path changes nothing.
+        let mut slow = Vec::new();
+        let mut l = Limiter::new(44100, 2, -1.0, 3.0, 80.0);
+        l.fast_path = false;
+        l.process(&a.samples, &mut slow);
+        l.finish(&mut slow);
+        assert_eq!(whole, slow);
+    }
+
+    #[test]
+    fn quiet_and_hot_takes_level_alike() {
+        let mut quiet = mono(44100, speechlike(44100, 10.0, 3));
+        scale_to(&mut quiet, -38.0);
+        let mut hot = mono(44100, speechlike(44100, 10.0, 4));
+        hot.samples
+            .iter_mut()
+            .for_each(|x| *x = (*x * 6.0).clamp(-1.0, 1.0));
+        let gq = level_clip(&mut quiet, -20.0).unwrap();
+        let gh = level_clip(&mut hot, -20.0).unwrap();
+        let lq = loudness::integrated(&quiet).unwrap().unwrap();
+        let lh = loudness::integrated(&hot).unwrap().unwrap();
+        println!("levelled: quiet {gq:+.2} dB → {lq:.3}, hot {gh:+.2} dB → {lh:.3}");
+        assert!(gq > 15.0 && gh < 0.0);
+        assert!((lq - lh).abs() < 0.5);
+        let mut silent = Audio::silence(44100, 1, 44100);
+        assert_eq!(level_clip(&mut silent, -20.0), None);
+        assert!(silent.samples.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn silence_and_near_silence() {
+        let mut s = Audio::silence(44100, 2, 44100 * 3);
+        let report = master(&mut s, &MasterSettings::default()).unwrap();
+        assert!(s.samples.iter().all(|&x| x == 0.0));
+        assert_eq!(report.gain_db, 0.0);
+        assert_eq!(report.warnings.len(), 1);
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains("\"integrated_lufs\":null"), "{json}");
+
+        // A programme at −60 LUFS would need +44 dB: capped at +30 with a warning.
+        let mut q = mono(44100, speechlike(44100, 5.0, 5));
+        scale_to(&mut q, -60.0);
+        let report = master(&mut q, &MasterSettings::default()).unwrap();
+        assert_eq!(report.gain_db, 30.0);
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        let i = report.output.integrated_lufs.unwrap();
+        assert!((i + 30.0).abs() < 0.1, "{i}");
+    }
+
+    #[test]
+    fn bad_settings_are_errors() {
+        let mut a = mono(44100, vec![0.0; 100]);
+        for s in [
+            MasterSettings {
+                target_lufs: f64::NAN,
+                ..MasterSettings::default()
+            },
+            MasterSettings {
+                true_peak_ceiling_dbtp: 3.0,
+                ..MasterSettings::default()
+            },
+            MasterSettings {
+                lookahead_ms: 0.0,
+                ..MasterSettings::default()
+            },
+        ] {
+            let e = master(&mut a, &s).unwrap_err();
+            assert!(e.fix.is_some(), "{e}");
+        }
+    }
+
+    #[test]
+    #[ignore = "benchmark: cargo test --release master::tests::speed -- --ignored --nocapture"]
+    fn speed() {
+        let rate = 44100;
+        let ten_minutes: Vec<f32> = speechlike(rate, 20.0, 9).repeat(30);
+        let mut a = mono(rate, ten_minutes);
+        scale_to(&mut a, -24.0);
+        let seconds = a.duration_seconds();
+        let t = std::time::Instant::now();
+        let report = master(&mut a, &MasterSettings::default()).unwrap();
+        let took = t.elapsed().as_secs_f64();
+        println!(
+            "master: {seconds:.0} s of 44.1 kHz mono in {took:.3} s = {:.0}× realtime; \
+             limited {} frames, max GR {:.2} dB, out {:?}",
+            seconds / took,
+            report.limited_frames,
+            report.max_gain_reduction_db,
+            report.output
+        );
+        let t = std::time::Instant::now();
+        let _ = measure(&a).unwrap();
+        println!("measure alone: {:.3} s", t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        let _ = limit(&mut a, -1.0, 3.0, 80.0);
+        println!("limit alone: {:.3} s", t.elapsed().as_secs_f64());
+    }
+}
