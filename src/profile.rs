@@ -342,6 +342,27 @@ mod tests {
     }
 
     #[test]
+    fn cd_programmes_longer_than_79_48_are_refused() {
+        let cd = Profile::named("cd").unwrap();
+        let chapter = |start: u64| crate::timeline::Chapter {
+            title: "t".into(),
+            start,
+            length: 44_100 * 60,
+        };
+        let timeline = |minutes: u64| Timeline {
+            sample_rate: 44_100,
+            total_frames: 44_100 * 60 * minutes,
+            chapters: vec![chapter(0), chapter(44_100 * 60)],
+        };
+        cd.check_output(&timeline(79), 0).unwrap();
+        let err = cd.check_output(&timeline(80), 0).unwrap_err();
+        assert!(
+            err.message.contains("80:00, longer than the 79:48"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn tables_override_and_extend() {
         let t: ProfileTable = toml::from_str("target_lufs = -18.0").unwrap();
         let p = t.resolve("guide", Path::new("narrate.toml")).unwrap();

@@ -11,7 +11,7 @@ use crate::convert::convert;
 use crate::decode::decode_file;
 use crate::error::{Error, Result};
 use crate::filter::telephone_band;
-use crate::master::level_clip;
+use crate::master::{level_clip, MasterSettings};
 use crate::plan::{EpisodePlan, Item};
 use crate::profile::Profile;
 use crate::silence::{trim_edges, Trimmed};
@@ -114,6 +114,13 @@ pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
             } else {
                 None
             };
+            if level_gain_db.is_some_and(|g| g >= MasterSettings::default().max_gain_db) {
+                warnings.push(format!(
+                    "{}: the take is very quiet; it was raised by the most allowed ({:.0} dB) and may still sound quieter and noisier than the others",
+                    path.display(),
+                    MasterSettings::default().max_gain_db
+                ));
+            }
             used.push(ClipUse {
                 path: path.clone(),
                 source_rate: loaded.source_rate,

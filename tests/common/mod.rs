@@ -180,3 +180,46 @@ pub fn have_tool(program: &str, probe_arg: &str) -> bool {
     }
     ok
 }
+
+/// Speech from espeak-ng as float samples at 22050 Hz mono, or `None` when espeak-ng is
+/// missing (outside CI).
+pub fn espeak(text: &str) -> Option<Vec<f32>> {
+    if !have_tool("espeak-ng", "--version") {
+        return None;
+    }
+    let out = Command::new("espeak-ng")
+        .args(["--stdout", "-s", "150", text])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "espeak-ng failed");
+    let mut reader = hound::WavReader::new(std::io::Cursor::new(out.stdout)).unwrap();
+    // espeak-ng streams with unknown sizes; read samples until the data runs out.
+    Some(
+        reader
+            .samples::<i16>()
+            .map_while(|s| s.ok())
+            .map(|s| f32::from(s) / 32768.0)
+            .collect(),
+    )
+}
+
+/// ffmpeg's EBU R128 meter on `path`: (integrated LUFS, true peak dBTP).
+pub fn ffmpeg_ebur128(path: &Path) -> (f64, f64) {
+    let out = Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-i"])
+        .arg(path)
+        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = log.rsplit("Summary:").next().unwrap_or_default();
+    let value = |key: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no `{key}` in ffmpeg's summary:\n{log}"))
+    };
+    (value("I:"), value("Peak:"))
+}
