@@ -16,6 +16,7 @@ pub mod filter;
 pub mod g711;
 pub mod governance;
 pub mod inspect;
+pub mod lock;
 pub mod loudness;
 pub mod master;
 pub mod meta;

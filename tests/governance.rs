@@ -199,3 +199,155 @@ fn today_comes_from_the_fixed_clock_variable_or_the_utc_clock() {
     );
     assert!(err.message.contains("YYYY-MM-DD"), "{err}");
 }
+
+mod lock {
+    use super::common::Scratch;
+    use narrate::lock::{text_hash, Lock, RecordingState, LOCK_FILE};
+    use std::fs;
+
+    const TEXT: &str = "Like any procedure, there is a risk of bleeding.\n";
+
+    fn state(lock: &Lock, s: &Scratch, text: &str) -> RecordingState {
+        lock.state(
+            "mitraclip",
+            "04-risks",
+            text,
+            &s.path("audio/mitraclip/04-risks.wav"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_section_goes_recorded_stale_new_take_accepted() {
+        let s = Scratch::new("lock-walk");
+        let clip = s.write("audio/mitraclip/04-risks.wav", "take 1");
+        let mut lock = Lock::load(&s.root).unwrap();
+        assert_eq!(state(&lock, &s, TEXT), RecordingState::Unlocked);
+
+        lock.accept("mitraclip", "04-risks", TEXT, &clip).unwrap();
+        assert_eq!(state(&lock, &s, TEXT), RecordingState::Accepted);
+        // Re-wrapping the text is not a change.
+        let rewrapped = "Like any procedure,\r\n  there is a risk of bleeding.";
+        assert_eq!(state(&lock, &s, rewrapped), RecordingState::Accepted);
+
+        // The approved wording changes: the take is stale.
+        let edited = "As with any procedure, there is a small risk of bleeding.";
+        let st = state(&lock, &s, edited);
+        assert_eq!(
+            st,
+            RecordingState::Stale {
+                text_changed: true,
+                audio_changed: false
+            }
+        );
+        assert!(st.is_stale());
+        assert_eq!(st.label(), "stale");
+        let (msg, fix) = st.problem("mitraclip", "04-risks").unwrap();
+        assert!(
+            msg.contains("mitraclip/04-risks: the recording is stale"),
+            "{msg}"
+        );
+        assert!(fix.contains("narrate accept mitraclip 04-risks"), "{fix}");
+
+        // The voice talent records a new take: still not accepted.
+        fs::write(&clip, "take 2").unwrap();
+        let st = state(&lock, &s, edited);
+        assert_eq!(
+            st,
+            RecordingState::Stale {
+                text_changed: true,
+                audio_changed: true
+            }
+        );
+        // A new take of unchanged text is reported distinctly, and is not "stale".
+        let st = state(&lock, &s, TEXT);
+        assert_eq!(st.label(), "new take");
+        assert!(!st.is_stale());
+        assert!(st
+            .problem("mitraclip", "04-risks")
+            .unwrap()
+            .0
+            .contains("new take not accepted"));
+
+        lock.accept("mitraclip", "04-risks", edited, &clip).unwrap();
+        assert_eq!(state(&lock, &s, edited), RecordingState::Accepted);
+        assert_eq!(RecordingState::Accepted.problem("e", "s"), None);
+    }
+
+    #[test]
+    fn the_lock_round_trips_sorted_and_byte_identical() {
+        let s = Scratch::new("lock-save");
+        let b = s.write("audio/b/02-two.flac", "bbb");
+        let a = s.write("audio/a/01-one.wav", "aaa");
+        let mut lock = Lock::load(&s.root).unwrap();
+        lock.accept("b", "02-two", "Two \"quoted\" words", &b)
+            .unwrap();
+        lock.accept("a", "01-one", "One", &a).unwrap();
+        lock.save().unwrap();
+        let first = fs::read_to_string(s.path(LOCK_FILE)).unwrap();
+        assert!(first.contains("version = 1\n"));
+        let a_at = first.find("episode = \"a\"").unwrap();
+        assert!(a_at < first.find("episode = \"b\"").unwrap(), "{first}");
+        assert!(first.contains("clip = \"audio/a/01-one.wav\"\n"), "{first}");
+        assert!(first.contains(&format!("text_sha256 = \"{}\"", text_hash("One"))));
+
+        let loaded = Lock::load(&s.root).unwrap();
+        assert_eq!(loaded, lock);
+        loaded.save().unwrap();
+        assert_eq!(fs::read_to_string(s.path(LOCK_FILE)).unwrap(), first);
+        assert_eq!(
+            loaded
+                .state("b", "02-two", "Two \"quoted\" words", &b)
+                .unwrap(),
+            RecordingState::Accepted
+        );
+    }
+
+    #[test]
+    fn retain_drops_sections_that_are_gone() {
+        let s = Scratch::new("lock-retain");
+        let clip = s.write("audio/a/01-one.wav", "x");
+        let mut lock = Lock::load(&s.root).unwrap();
+        lock.accept("a", "01-one", "One", &clip).unwrap();
+        lock.accept("a", "02-gone", "Two", &clip).unwrap();
+        let removed = lock.retain(|_, section| section != "02-gone");
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0].section, "02-gone");
+        assert_eq!(lock.entries().count(), 1);
+    }
+
+    #[test]
+    fn broken_locks_are_named_with_a_fix() {
+        let s = Scratch::new("lock-broken");
+        let hash = "0".repeat(64);
+        let entry = |section: &str| {
+            format!("[[recording]]\nepisode = \"a\"\nsection = \"{section}\"\nclip = \"x.wav\"\ntext_sha256 = \"{hash}\"\naudio_sha256 = \"{hash}\"\n")
+        };
+        let conflict = format!(
+            "version = 1\n<<<<<<< HEAD\n{}=======\n{}>>>>>>> other\n",
+            entry("01"),
+            entry("01")
+        );
+        let err = Lock::parse(&s.root, &conflict).unwrap_err();
+        assert!(err.message.contains("merge-conflict"), "{err}");
+        assert_eq!(err.place.as_deref(), Some("line 2"));
+
+        let twice = format!("version = 1\n{}{}", entry("01"), entry("01"));
+        let err = Lock::parse(&s.root, &twice).unwrap_err();
+        assert!(err.message.contains("two entries"), "{err}");
+        assert_eq!(err.place.as_deref(), Some("recording a/01"));
+
+        let bad_hash = format!("version = 1\n{}", entry("01")).replace(&hash, "abc");
+        let err = Lock::parse(&s.root, &bad_hash).unwrap_err();
+        assert!(err.message.contains("not a SHA-256"), "{err}");
+
+        let unknown = format!("version = 1\n{}note = \"x\"\n", entry("01"));
+        let err = Lock::parse(&s.root, &unknown).unwrap_err();
+        assert!(err.message.contains("note"), "{err}");
+        assert_eq!(err.place.as_deref(), Some("line 8"));
+
+        let err = Lock::parse(&s.root, "version = 2\n").unwrap_err();
+        assert!(err.message.contains("version 2"), "{err}");
+        assert!(err.file.unwrap().ends_with(LOCK_FILE));
+    }
+}
