@@ -5,6 +5,10 @@
 //! front channel weighted 1.0, as in ffmpeg's `ebur128` filter; 5.0 is L R C Ls Rs; 5.1 is
 //! L R C LFE Ls Rs with the LFE ignored).
 
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread::Builder;
+
 use ebur128::{EbuR128, Mode};
 use serde::Serialize;
 
@@ -13,6 +17,8 @@ use crate::error::{Error, Result};
 
 /// Frames fed to the meter per call by [`measure`].
 const CHUNK_FRAMES: usize = 1 << 14;
+/// Chunks that may wait for a measuring thread.
+const QUEUE_CHUNKS: usize = 4;
 
 /// What a programme measures. JSON has no −∞, so a value that does not exist (the
 /// integrated loudness of silence or of a clip shorter than one 400 ms gating block, the
@@ -148,11 +154,81 @@ fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
-/// Measures integrated loudness, loudness range, true peak and sample peak of `audio`.
+/// Measures integrated loudness, loudness range, true peak and sample peak of `audio`
+/// (on two threads, see [`measure_while`]).
 pub fn measure(audio: &Audio) -> Result<Loudness> {
-    let mut meter = Meter::new(audio.sample_rate, audio.channels)?;
-    feed(&mut meter, audio);
-    Ok(meter.finish())
+    let step = CHUNK_FRAMES * usize::from(audio.channels.max(1));
+    let ((), loudness) = measure_while(audio.sample_rate, audio.channels, |sink| {
+        for chunk in audio.samples.chunks(step) {
+            sink(chunk);
+        }
+    })?;
+    Ok(loudness)
+}
+
+/// Runs `produce` on this thread and measures everything it hands to its sink (interleaved
+/// samples, chunks of any size) on two worker threads, one for loudness and loudness range,
+/// one for true peak, so that producing and measuring overlap. The figures are exactly those
+/// of a [`Meter`] fed the same samples. Without threads it measures on this one.
+pub fn measure_while<R>(
+    sample_rate: u32,
+    channels: u16,
+    produce: impl FnOnce(&mut dyn FnMut(&[f32])) -> R,
+) -> Result<(R, Loudness)> {
+    let loud_mode = Mode::I | Mode::LRA | Mode::SAMPLE_PEAK;
+    let loud = Meter::with_mode(sample_rate, channels, loud_mode)?;
+    let peak = Meter::with_mode(sample_rate, channels, Mode::TRUE_PEAK)?;
+    let combine = |loud: &Meter, peak: &Meter| Loudness {
+        true_peak_dbtp: peak.loudness().true_peak_dbtp,
+        ..loud.loudness()
+    };
+    std::thread::scope(|scope| {
+        let (loud_tx, loud_rx) = sync_channel::<Arc<Vec<f32>>>(QUEUE_CHUNKS);
+        let (peak_tx, peak_rx) = sync_channel::<Arc<Vec<f32>>>(QUEUE_CHUNKS);
+        let worker = |name: &str, mut meter: Meter, rx: Receiver<Arc<Vec<f32>>>| {
+            Builder::new()
+                .name(name.to_string())
+                .spawn_scoped(scope, move || {
+                    for chunk in rx {
+                        meter.add(&chunk);
+                    }
+                    meter
+                })
+        };
+        let join = |h: std::thread::ScopedJoinHandle<'_, Meter>| {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
+        match (
+            worker("loudness", loud, loud_rx),
+            worker("true-peak", peak, peak_rx),
+        ) {
+            (Ok(loud_worker), Ok(peak_worker)) => {
+                let result = produce(&mut |chunk: &[f32]| {
+                    let shared = Arc::new(chunk.to_vec());
+                    // A send fails only if a worker panicked; joining re-raises that.
+                    let _ = loud_tx.send(Arc::clone(&shared));
+                    let _ = peak_tx.send(shared);
+                });
+                drop((loud_tx, peak_tx));
+                let (loud, peak) = (join(loud_worker), join(peak_worker));
+                Ok((result, combine(&loud, &peak)))
+            }
+            (started_loud, started_peak) => {
+                // No threads to be had: measure here. A worker that did start ends as its
+                // channel closes.
+                drop((loud_tx, peak_tx));
+                started_loud.into_iter().for_each(|h| drop(join(h)));
+                started_peak.into_iter().for_each(|h| drop(join(h)));
+                let mut loud = Meter::with_mode(sample_rate, channels, loud_mode)?;
+                let mut peak = Meter::with_mode(sample_rate, channels, Mode::TRUE_PEAK)?;
+                let result = produce(&mut |chunk: &[f32]| {
+                    loud.add(chunk);
+                    peak.add(chunk);
+                });
+                Ok((result, combine(&loud, &peak)))
+            }
+        }
+    })
 }
 
 /// Integrated loudness alone (cheaper than [`measure`]); `None` for silence or audio

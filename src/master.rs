@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::audio::Audio;
 use crate::error::{Error, Result};
-use crate::loudness::{self, Loudness, Meter};
+use crate::loudness::{self, Loudness};
 
 /// Interpolation factor of the true-peak estimate.
 const PHASES: usize = 4;
@@ -315,26 +315,27 @@ fn between(lo: (f64, f64), hi: (f64, f64), target: f64) -> f64 {
     lo.0 + t * (hi.0 - lo.0)
 }
 
-/// One pass in place: gain, limiter, meter.
+/// One pass in place: gain, limiter, and the output metered on other threads meanwhile.
 fn pass(
     audio: &mut Audio,
     gain_db: f64,
     ceiling_db: f64,
     settings: &MasterSettings,
 ) -> Result<(LimitStats, Loudness)> {
-    let mut meter = Meter::new(audio.sample_rate, audio.channels)?;
-    let stats = run_limiter(audio, gain_db, ceiling_db, settings, Some(&mut meter));
-    Ok((stats, meter.finish()))
+    let (rate, channels) = (audio.sample_rate, audio.channels);
+    loudness::measure_while(rate, channels, |sink| {
+        run_limiter(audio, gain_db, ceiling_db, settings, sink)
+    })
 }
 
 /// Runs gain + limiter over `audio` in place, chunk by chunk (the output lags the input, so
-/// it can go back into the same buffer), feeding the output to `meter`.
+/// it can go back into the same buffer), handing each output chunk to `sink`.
 fn run_limiter(
     audio: &mut Audio,
     gain_db: f64,
     ceiling_db: f64,
     settings: &MasterSettings,
-    mut meter: Option<&mut Meter>,
+    sink: &mut dyn FnMut(&[f32]),
 ) -> LimitStats {
     let channels = usize::from(audio.channels.max(1));
     let mut limiter = Limiter::new(
@@ -351,9 +352,7 @@ fn run_limiter(
     let mut out = Vec::with_capacity(step + (limiter.latency_frames() + 1) * channels);
     let (mut read, mut written) = (0, 0);
     let mut emit = |out: &[f32], samples: &mut [f32]| {
-        if let Some(m) = meter.as_deref_mut() {
-            m.add(out);
-        }
+        sink(out);
         samples[written..written + out.len()].copy_from_slice(out);
         written += out.len();
     };
@@ -388,7 +387,7 @@ pub fn limit(
         release_ms,
         ..MasterSettings::default()
     };
-    run_limiter(audio, 0.0, ceiling_dbtp, &settings, None)
+    run_limiter(audio, 0.0, ceiling_dbtp, &settings, &mut |_| {})
 }
 
 /// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
