@@ -42,6 +42,12 @@ const FIX_REEXPORT: &str = "the file is damaged: export or copy the recording ag
 const FIX_TRUNCATED: &str =
     "the file is incomplete (an interrupted copy, download or recording): copy or export it again";
 
+/// Sample rates accepted, in Hz. Real recordings use 8 kHz (telephone) to 384 kHz; 768 kHz is
+/// the highest any converter offers. Outside this range a header is damaged or hostile, and
+/// converting from it would need absurd amounts of memory (the resampler's block grows with
+/// the ratio of the rates).
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
 /// Largest `fmt ` chunk we read; real ones are 16 to ~50 bytes.
 const MAX_FMT_LEN: u32 = 4096;
 /// A header's frame count is trusted for the up-front reservation only up to the larger of
@@ -259,6 +265,14 @@ fn open(path: &Path) -> Result<Opened> {
         return Err(Error::in_file(path, "is a folder, not an audio file")
             .with_fix("point the script's `clip` at an audio file inside it"));
     }
+    if !meta.is_file() {
+        // A FIFO or a device would block the open or never end.
+        return Err(Error::in_file(
+            path,
+            "is not a plain file (a pipe, socket or device), so it holds no recording",
+        )
+        .with_fix("point the script's `clip` at an audio file"));
+    }
     let mut file = File::open(path).map_err(|e| Error::io(path, "open the clip", &e))?;
     let file_len = meta.len();
     if file_len == 0 {
@@ -271,9 +285,13 @@ fn open(path: &Path) -> Result<Opened> {
     let mut head = vec![0u8; 4096.min(file_len as usize)];
     read_exact_at(&mut file, 0, &mut head).map_err(|e| Error::io(path, "read the clip", &e))?;
 
-    let kind = match &head[..head.len().min(4)] {
-        b"RIFF" | b"RF64" | b"BW64" => Kind::Wav(WavLayout::read(path, &mut file, file_len)?),
-        _ => {
+    // A WAV cut inside its first four bytes still starts like one: call it truncated.
+    let wav_magic = [b"RIFF", b"RF64", b"BW64"]
+        .iter()
+        .any(|magic| magic.starts_with(&head[..head.len().min(4)]));
+    let kind = match wav_magic {
+        true => Kind::Wav(WavLayout::read(path, &mut file, file_len)?),
+        false => {
             let start = skip_id3v2(&mut file, file_len)
                 .map_err(|e| Error::io(path, "read the clip", &e))?;
             let mut at_start = [0u8; 12];
@@ -499,11 +517,7 @@ fn track_params(path: &Path, reader: &dyn FormatReader) -> Result<AudioCodecPara
 /// The sample rate and channel count, both non-zero.
 fn check_spec(path: &Path, params: &AudioCodecParameters) -> Result<(u32, u16)> {
     let rate = params.sample_rate.unwrap_or(0);
-    if rate == 0 {
-        return Err(
-            Error::in_file(path, "the header gives a sample rate of 0 Hz").with_fix(FIX_REEXPORT),
-        );
-    }
+    check_rate(path, rate)?;
     let channels = params.channels.as_ref().map_or(0, |c| c.count());
     if channels == 0 {
         return Err(
@@ -515,6 +529,30 @@ fn check_spec(path: &Path, params: &AudioCodecParameters) -> Result<(u32, u16)> 
             .with_fix(FIX_REEXPORT)
     })?;
     Ok((rate, channels))
+}
+
+/// Refuses a sample rate outside [`SAMPLE_RATES`].
+fn check_rate(path: &Path, rate: u32) -> Result<()> {
+    if rate == 0 {
+        return Err(
+            Error::in_file(path, "the header gives a sample rate of 0 Hz").with_fix(FIX_REEXPORT),
+        );
+    }
+    if !SAMPLE_RATES.contains(&rate) {
+        return Err(Error::in_file(
+            path,
+            format!(
+                "the header gives a sample rate of {rate} Hz; narrate reads {} Hz to {} Hz",
+                SAMPLE_RATES.start(),
+                SAMPLE_RATES.end()
+            ),
+        )
+        .with_fix(format!(
+            "if the file plays, convert it to a usual rate (e.g. `ffmpeg -i IN -ar 48000 \
+             OUT.wav`); otherwise {FIX_REEXPORT}"
+        )));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -702,7 +740,8 @@ impl WavLayout {
                 let msg = if fmt.is_some() {
                     "the file ends before its audio data (no `data` chunk): it is truncated"
                 } else {
-                    "the file ends before its format and audio data (no `fmt ` or `data` chunk)"
+                    "the file ends before its format and audio data (no `fmt ` or `data` chunk): it is \
+                     truncated"
                 };
                 return Err(Error::in_file(path, msg)
                     .at(format!("byte {pos}"))
@@ -863,13 +902,7 @@ impl WavLayout {
                     .with_fix(FIX_REEXPORT),
             );
         }
-        if sample_rate == 0 {
-            return Err(
-                Error::in_file(path, "the header gives a sample rate of 0 Hz")
-                    .at(place)
-                    .with_fix(FIX_REEXPORT),
-            );
-        }
+        check_rate(path, sample_rate).map_err(|e| e.at(place.clone()))?;
         let mut valid_bits = bits;
         if tag == 0xFFFE {
             const KS_SUFFIX: [u8; 14] = [
