@@ -18,6 +18,10 @@ pub const MANIFEST: &str = "narrate.toml";
 pub const CLIP_EXTENSIONS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
 /// Longest pause or gap accepted, in seconds.
 pub const MAX_PAUSE_SECONDS: f64 = 600.0;
+/// Most silence (pauses and gaps added up) one episode may hold, in seconds. Episodes are
+/// rendered in memory, so this bounds what a project's numbers alone can make a build
+/// allocate; no spoken guide comes near it.
+pub const MAX_EPISODE_SILENCE_SECONDS: f64 = 2.0 * 3600.0;
 
 /// A loaded, validated project.
 #[derive(Debug, Clone)]
@@ -199,6 +203,7 @@ impl Project {
                 .with_fix("run narrate inside a project folder, or pass --project DIR")
         })?;
         let manifest_path = root.join(MANIFEST);
+        check_inside(&root, &manifest_path)?;
         let source = read_text(&manifest_path).map_err(|e| {
             if manifest_path.exists() {
                 e
@@ -209,6 +214,16 @@ impl Project {
         })?;
         let manifest: ManifestFile = parse_toml(&source, &manifest_path, 0)?;
         check_defaults(&manifest.defaults, &manifest_path)?;
+        let p = &manifest.project;
+        for (key, value) in [
+            ("project.title", Some(&p.title)),
+            ("project.organisation", p.organisation.as_ref()),
+            ("project.language", p.language.as_ref()),
+            ("project.date", p.date.as_ref()),
+            ("project.copyright", p.copyright.as_ref()),
+        ] {
+            check_no_nul(value, key, &manifest_path)?;
+        }
 
         let mut warnings = Vec::new();
         let scripts_dir = root.join("scripts");
@@ -327,6 +342,36 @@ fn check_seconds(value: f64, key: &str, file: &Path) -> Result<()> {
     }
 }
 
+/// Refuses a NUL character in a text that goes into WAV tags or labels, which cannot hold it.
+fn check_no_nul(value: Option<&String>, key: &str, file: &Path) -> Result<()> {
+    match value {
+        Some(v) if v.contains('\0') => Err(Error::in_file(
+            file,
+            format!("`{key}` contains a NUL character (\\u0000)"),
+        )
+        .with_fix("remove the \\u0000 from the text: WAV tags and chapter titles cannot hold it")),
+        _ => Ok(()),
+    }
+}
+
+/// Seconds of silence an episode's own numbers put in it: every `pause_before`, every gap
+/// beside an extra item, and every `pause_after` but the last section's (nothing follows it).
+fn episode_silence(sections: &[Section]) -> f64 {
+    sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let after = if i + 1 < sections.len() {
+                s.pause_after
+            } else {
+                0.0
+            };
+            let gaps: f64 = s.before.iter().chain(&s.after).map(|e| e.gap).sum();
+            s.pause_before + after + gaps
+        })
+        .sum()
+}
+
 fn load_episode(
     root: &Path,
     id: &str,
@@ -348,14 +393,39 @@ fn load_episode(
             .at(place)
             .with_fix("give the episode a title"));
     }
+    for (key, value) in [
+        ("title", Some(&table.title)),
+        ("description", table.description.as_ref()),
+        ("language", table.language.as_ref()),
+    ] {
+        check_no_nul(value, &format!("episodes.{id}.{key}"), manifest)?;
+    }
     let pause = table.pause.unwrap_or(defaults.pause);
     check_seconds(pause, &format!("episodes.{id}.pause"), manifest)?;
 
     let dir = root.join("scripts").join(id);
+    check_inside(root, &dir)?;
     let scripts = ordered_scripts(&dir, table.order.as_deref(), manifest, &place)?;
     let mut sections = Vec::with_capacity(scripts.len());
     for (stem, script) in scripts {
         sections.push(load_section(root, id, stem, script, pause)?);
+    }
+    let silence = episode_silence(&sections);
+    if silence > MAX_EPISODE_SILENCE_SECONDS {
+        return Err(Error::in_file(
+            manifest,
+            format!(
+                "the pauses and gaps of episode `{id}` add up to {:.1} hours of silence, more \
+                 than the {} hours an episode may hold",
+                silence / 3600.0,
+                MAX_EPISODE_SILENCE_SECONDS / 3600.0
+            ),
+        )
+        .at(place)
+        .with_fix(
+            "shorten the pauses (`pause`, `pause_before`, `pause_after`, `gap`), or split the \
+             episode",
+        ));
     }
     Ok(Episode {
         id: id.to_string(),
@@ -468,10 +538,12 @@ fn load_section(
     script: PathBuf,
     default_pause: f64,
 ) -> Result<Section> {
+    check_inside(root, &script)?;
     let source = read_text(&script)?;
     let (front, text, front_line) = split_front_matter(&source, &script)?;
     let fm: FrontMatter = parse_toml(front, &script, front_line)?;
     let title = fm.title.map(|t| t.trim().to_string()).unwrap_or_default();
+    check_no_nul(Some(&title), "title", &script)?;
     if title.is_empty() {
         return Err(Error::in_file(&script, "the section has no title")
             .at("front matter")
@@ -590,6 +662,23 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// Refuses a project file or folder (the manifest, an episode's script folder, a script) that
+/// a link leads outside the project folder `root` (canonical): narrate reads only what lies
+/// in the project. A path that does not exist passes: reading it reports that.
+fn check_inside(root: &Path, path: &Path) -> Result<()> {
+    match path.canonicalize() {
+        Ok(real) if !real.starts_with(root) => Err(Error::in_file(
+            path,
+            format!(
+                "a link leads outside the project folder (to {})",
+                real.display()
+            ),
+        )
+        .with_fix("copy the file or folder into the project instead of linking to it")),
+        _ => Ok(()),
+    }
 }
 
 /// Resolves a project-relative clip path, refusing anything outside the project folder.
