@@ -216,6 +216,19 @@ impl WavInfo {
 
 /// Reads the chunks of the WAV file at `path`.
 pub fn read_wav_info(path: &Path) -> Result<WavInfo> {
+    // Opening a FIFO or a device would block or read forever: only plain files are read.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "open", &e))?;
+    if !meta.is_file() {
+        return Err(Error::in_file(
+            path,
+            if meta.is_dir() {
+                "this is a folder, not a WAV file"
+            } else {
+                "this is not a plain file (a pipe, socket or device), so it cannot be read as WAV"
+            },
+        )
+        .with_fix("give the path of a WAV file"));
+    }
     let file = File::open(path).map_err(|e| Error::io(path, "open", &e))?;
     read_wav_info_from(BufReader::new(file)).map_err(|e| e.or_file(path))
 }
@@ -846,6 +859,14 @@ impl<R: Read + Seek> Walker<R> {
             self.warnings.push(format!(
                 "the fmt chunk gives {} channels at {} Hz, which cannot be played",
                 format.channels, format.sample_rate
+            ));
+        } else if !crate::decode::SAMPLE_RATES.contains(&format.sample_rate) {
+            self.warnings.push(format!(
+                "the fmt chunk gives a sample rate of {} Hz, outside what audio uses ({} to \
+                 {} Hz): the header is probably damaged",
+                format.sample_rate,
+                crate::decode::SAMPLE_RATES.start(),
+                crate::decode::SAMPLE_RATES.end()
             ));
         }
         Ok(WavInfo {
