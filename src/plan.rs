@@ -126,7 +126,7 @@ impl Plan {
 
 fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> EpisodePlan {
     let language = episode.language.as_ref().or(project.language.as_ref());
-    let tags = [
+    let tags = tag_list([
         (TagKey::Title, Some(&episode.title)),
         (TagKey::Album, Some(&project.title)),
         (TagKey::Artist, project.organisation.as_ref()),
@@ -134,11 +134,7 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
         (TagKey::Date, project.date.as_ref()),
         (TagKey::Language, language),
         (TagKey::Copyright, project.copyright.as_ref()),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| value.map(|v| (key, v.clone())))
-    .chain([(TagKey::Software, meta::software())])
-    .collect();
+    ]);
 
     let trim = project.defaults.trim;
     let extra = |e: &Extra| Item::Clip {
@@ -200,18 +196,14 @@ fn plan_loop(project: &Project, episodes: Vec<EpisodePlan>, profile: Profile) ->
         }));
     }
     let tail_pause = sections.last().map_or(0.0, |s| s.pause_after);
-    let tags = [
+    let tags = tag_list([
         (TagKey::Title, Some(&project.title)),
         (TagKey::Album, Some(&project.title)),
         (TagKey::Artist, project.organisation.as_ref()),
         (TagKey::Date, project.date.as_ref()),
         (TagKey::Language, project.language.as_ref()),
         (TagKey::Copyright, project.copyright.as_ref()),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| value.map(|v| (key, v.clone())))
-    .chain([(TagKey::Software, meta::software())])
-    .collect();
+    ]);
     EpisodePlan {
         meta: EpisodeMeta {
             id: LOOP_STEM.into(),
@@ -221,4 +213,12 @@ fn plan_loop(project: &Project, episodes: Vec<EpisodePlan>, profile: Profile) ->
         sections,
         tail_pause,
     }
+}
+
+/// The tags that have a value, in the given order, then the software tag.
+fn tag_list<const N: usize>(tags: [(TagKey, Option<&String>); N]) -> Vec<(TagKey, String)> {
+    tags.into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v.clone())))
+        .chain([(TagKey::Software, meta::software())])
+        .collect()
 }
