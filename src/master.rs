@@ -1,7 +1,7 @@
 //! Mastering: one gain to reach the loudness target, then a look-ahead true-peak limiter.
 //!
-//! The limiter estimates the true peak with a 4× polyphase interpolator (64-tap
-//! Kaiser-windowed sinc), works out the gain each sample needs to stay under the ceiling,
+//! The limiter estimates the true peak with an 8× polyphase interpolator (Kaiser-windowed
+//! sinc, 32 taps a branch), works out the gain each sample needs to stay under the ceiling,
 //! and smooths that gain so it is already down when a peak arrives (look-ahead: a sliding
 //! minimum followed by a moving average of the same length, which can never undershoot the
 //! needed reduction) and comes back afterwards with a program-dependent release. Away from
@@ -16,14 +16,19 @@ use crate::audio::Audio;
 use crate::error::{Error, Result};
 use crate::loudness::{self, Loudness};
 
-/// Interpolation factor of the true-peak estimate.
-const PHASES: usize = 4;
-/// Taps per polyphase branch (64 in all).
-const TAPS: usize = 16;
-/// The branch between samples `m` and `m + 1` reads `x[m − 7 ..= m + 8]`.
+/// Interpolation factor of the true-peak estimate. BS.1770 asks for 4×; 8× with long
+/// branches tracks the waveform between samples more closely, so that meters with a finer
+/// reconstruction (ffmpeg's `ebur128` resamples to 192 kHz) do not read peaks the limiter
+/// missed: on white noise a 4×, 16-tap estimate reads 0.6 dB under ffmpeg, this one above it.
+const PHASES: usize = 8;
+/// Taps per polyphase branch (256 in all).
+const TAPS: usize = 32;
+/// The branch between samples `m` and `m + 1` reads `x[m − 15 ..= m + 16]`.
 const HALF: usize = TAPS / 2;
 /// Kaiser window shape of the interpolator.
-const KAISER_BETA: f64 = 7.0;
+const KAISER_BETA: f64 = 6.0;
+/// SIMD-friendly partial sums in the interpolator's dot products.
+const LANES: usize = 8;
 /// A releasing gain within this of unity (0.01 dB) snaps to exactly 1.0.
 const RELEASE_SNAP: f32 = 1.0 - 0.998_849_4;
 /// Time constants of the limiter's fast release and slow attack, as fractions of the
@@ -401,7 +406,7 @@ fn bessel_i0(x: f64) -> f64 {
     sum
 }
 
-/// The three fractional branches (¼, ½, ¾) of the 4× interpolator, each normalised to unity
+/// The fractional branches (⅛ … ⅞) of the 8× interpolator, each normalised to unity
 /// gain at DC, and the largest sum of absolute coefficients of any branch (how far an
 /// interpolated value can exceed the largest sample under it).
 fn interpolator() -> ([[f32; TAPS]; PHASES - 1], f64) {
@@ -412,7 +417,7 @@ fn interpolator() -> ([[f32; TAPS]; PHASES - 1], f64) {
         let t = (j + 1) as f64 / PHASES as f64;
         let mut c = [0f64; TAPS];
         for (k, ck) in c.iter_mut().enumerate() {
-            // Tap k reads x[m − 7 + k]; its distance from the point m + t:
+            // Tap k reads x[m − 15 + k]; its distance from the point m + t:
             let d = k as f64 - (HALF as f64 - 1.0) - t;
             let sinc = (std::f64::consts::PI * d).sin() / (std::f64::consts::PI * d);
             let r = (d / span).clamp(-1.0, 1.0);
@@ -477,7 +482,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// A limiter holding true peak at or under `ceiling_dbtp` (as estimated with 4×
+    /// A limiter holding true peak at or under `ceiling_dbtp` (as estimated with 8×
     /// oversampling), starting to turn down `lookahead_ms` before a peak and releasing over
     /// about `release_ms` after a run of peaks (faster after a lone one).
     pub fn new(
@@ -587,7 +592,7 @@ impl Limiter {
     }
 
     /// Largest |value| over all channels of the sample at the interpolator's centre and the
-    /// three interpolated points after it.
+    /// interpolated points after it.
     fn interval_peak(&self) -> f32 {
         let mut peak = 0f32;
         for h in &self.history {
@@ -596,10 +601,12 @@ impl Limiter {
             };
             peak = peak.max(w[HALF - 1].abs());
             for b in &self.branches {
-                // Eight independent partial sums, so the compiler can use SIMD.
-                let mut acc = [0f32; TAPS / 2];
-                for k in 0..TAPS / 2 {
-                    acc[k] = w[k] * b[k] + w[k + TAPS / 2] * b[k + TAPS / 2];
+                // Independent partial sums, so the compiler can use SIMD.
+                let mut acc = [0f32; LANES];
+                for (ws, bs) in w.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+                    for k in 0..LANES {
+                        acc[k] += ws[k] * bs[k];
+                    }
                 }
                 let v = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
                     + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
