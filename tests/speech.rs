@@ -325,6 +325,29 @@ fn fake_engine_is_called_once_per_distinct_request() {
 }
 
 #[test]
+fn parallel_requests_for_the_same_speech_call_the_engine_once() {
+    let scratch = Scratch::new("speech-parallel");
+    let engine = FakeEngine::new(&scratch);
+    let config = engine.config();
+    let lexicon = Lexicon::default();
+    let cache = scratch.path("cache");
+    let called: Vec<bool> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let req = request("The same words.", "en", &config, &lexicon);
+                    synthesize(&req, &cache).unwrap().engine_called
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(called.iter().filter(|&&c| c).count(), 1, "{called:?}");
+    assert_eq!(engine.calls().len(), 1);
+    assert_eq!(files_in(&cache).len(), 1);
+}
+
+#[test]
 fn paragraphs_are_joined_with_exact_digital_silence_and_text_can_go_on_stdin() {
     let scratch = Scratch::new("speech-paragraphs");
     let engine = FakeEngine::new(&scratch);

@@ -268,8 +268,7 @@ fn is_cache_name(name: &str) -> bool {
 
 /// The length of a usable cache entry at `path`, or `None` (missing or damaged).
 fn cached_seconds(path: &Path) -> Option<f64> {
-    let info = probe_file(path).ok()?;
-    (info.channels == 1).then_some(())?;
+    let info = probe_file(path).ok().filter(|info| info.channels == 1)?;
     info.duration_seconds.filter(|s| *s > 0.0)
 }
 
