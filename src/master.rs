@@ -39,8 +39,12 @@ const SLOW_ATTACK: f64 = 0.5;
 const DITHER_ALLOWANCE_DB: f64 = 0.01;
 /// How close to the target the output must come before the gain is left alone.
 const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
-/// Most corrective passes after the first.
+/// Most passes of gain + limiter, not counting passes that only lower the limiter's aim
+/// (at most [`MAX_PEAK_FIXES`]).
 const MAX_PASSES: u32 = 8;
+const MAX_PEAK_FIXES: u32 = 3;
+/// Below this many LU per dB of extra gain, the loudness target is taken as out of reach.
+const MIN_SLOPE: f64 = 0.05;
 /// Frames per chunk when running the limiter over a whole programme.
 const CHUNK_FRAMES: usize = 8192;
 /// Frames the limiter checks at once for its quiet fast path.
@@ -238,6 +242,7 @@ pub fn master_measured(
     let mut below: Vec<(f64, f64)> = Vec::new();
     let mut above: Option<(f64, f64)> = None;
     let mut passes: u32 = 0;
+    let mut peak_fixes = 0;
     let mut output;
     let mut stats = LimitStats {
         limited_frames: 0,
@@ -250,14 +255,22 @@ pub fn master_measured(
         stats.max_gain_reduction_db += this.max_gain_reduction_db;
         total += step;
         passes += 1;
-        if passes > MAX_PASSES {
-            break;
-        }
         if let Some(tp) = output.true_peak_dbtp.filter(|&tp| tp > limit_ceiling) {
             // The meter reads the peaks higher than the limiter's estimate: aim lower.
-            aim_db -= tp - limit_ceiling + 0.02;
-            step = 0.0;
-            continue;
+            if peak_fixes < MAX_PEAK_FIXES {
+                peak_fixes += 1;
+                aim_db -= tp - limit_ceiling + 0.02;
+                step = 0.0;
+                continue;
+            }
+            warnings.push(format!(
+                "the true peak is {tp:.2} dBTP, over the {ceiling:.1} dBTP ceiling, after \
+                 {passes} limiter passes"
+            ));
+            break;
+        }
+        if passes >= MAX_PASSES {
+            break;
         }
         let Some(out) = output.integrated_lufs else {
             break;
@@ -270,13 +283,16 @@ pub fn master_measured(
             match (above, below.len()) {
                 (Some(hi), _) => between((total, out), hi, target),
                 (None, n) if n >= 2 => {
-                    // Extrapolate from the last two passes (each dB of gain brings at least
-                    // a tenth of a LU), at most twice the shortfall at a time: passes build
-                    // on each other, so overshooting and coming back would leave peaks
-                    // limited more than they need.
+                    // Extrapolate from the last two passes, at most twice the shortfall at a
+                    // time: passes build on each other, so overshooting and coming back
+                    // would leave peaks limited more than they need.
                     let (g0, o0) = below[n - 2];
-                    let slope = ((out - o0) / (total - g0)).clamp(0.1, 1.0);
-                    total + ((target - out) / slope).min(2.0 * (target - out))
+                    let slope = (out - o0) / (total - g0);
+                    if slope < MIN_SLOPE {
+                        // More gain all goes into the limiter: the target is out of reach.
+                        break;
+                    }
+                    total + ((target - out) / slope.min(1.0)).min(2.0 * (target - out))
                 }
                 (None, _) => total + (target - out),
             }
@@ -1068,6 +1084,35 @@ mod tests {
         assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
         let i = report.output.integrated_lufs.unwrap();
         assert!((i + 30.0).abs() < 0.1, "{i}");
+    }
+
+    #[test]
+    fn unreachable_target_is_a_warning_not_a_breach() {
+        // Full-scale noise has a crest factor of a few dB: −3 LUFS under −1 dBTP is
+        // impossible without distorting it into a square wave.
+        let mut state = 5u64;
+        let noise: Vec<f32> = (0..44100 * 5)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect();
+        let mut a = mono(44100, noise);
+        let settings = MasterSettings {
+            target_lufs: -3.0,
+            ..MasterSettings::default()
+        };
+        let report = master(&mut a, &settings).unwrap();
+        println!(
+            "unreachable: {} passes, {:?}",
+            report.passes, report.warnings
+        );
+        assert!(report.passes <= MAX_PASSES);
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert!(report.output.true_peak_dbtp.unwrap() <= -1.0);
+        assert!(report.output.integrated_lufs.unwrap() < -3.2);
     }
 
     #[test]
