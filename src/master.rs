@@ -194,7 +194,7 @@ pub fn master(audio: &mut Audio, settings: &MasterSettings) -> Result<MasterRepo
 }
 
 /// Masters `audio` in place, given its loudness as measured by [`loudness::measure`] or a
-/// [`Meter`] fed while it was being made (which saves a pass over the audio).
+/// [`loudness::Meter`] fed while it was being made (which saves a pass over the audio).
 ///
 /// One pass applies the gain and the limiter and meters the result. If limiting cost more
 /// than 0.05 LU, further passes add gain (within the cap) until the output is within
@@ -310,10 +310,14 @@ pub fn master_measured(
         step = next - total;
     }
     if let (Some(out), false) = (output.integrated_lufs, capped) {
-        if (out - target).abs() > 0.2 {
+        if out < target - 0.2 {
             warnings.push(format!(
                 "the programme reaches {out:.1} LUFS, not {target:.1}: it has too little \
                  headroom under the {ceiling:.1} dBTP ceiling"
+            ));
+        } else if out > target + 0.2 {
+            warnings.push(format!(
+                "the programme reaches {out:.1} LUFS, not {target:.1}"
             ));
         }
     }
