@@ -344,14 +344,16 @@ fn ffmeta_key(key: TagKey) -> &'static str {
 /// A value with `=`, `;`, `#`, `\` and newline escaped by a backslash, as ffmpeg's
 /// ffmetadata format requires. CR and CRLF become newlines; NUL (ends a line for ffmpeg)
 /// is dropped. Trailing backslashes become `/`: ffmpeg's reader takes the newline after
-/// an escaped backslash as part of the value, so they cannot end a line.
+/// an escaped backslash as part of the value, so they cannot end a line. NUL goes first, so
+/// that a backslash it hid cannot end the line either (found by the property test: `a\` + NUL ran
+/// the value on into the next tag).
 fn ffmeta_escape(value: &str) -> String {
+    let value: String = value.chars().filter(|&c| c != '\0').collect();
     let kept = value.trim_end_matches('\\');
     let mut out = String::with_capacity(value.len() + 8);
     let mut chars = kept.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\0' => {}
             '\r' => {
                 chars.next_if_eq(&'\n');
                 out.push_str("\\\n");
@@ -712,6 +714,9 @@ title=מה קורה אחרי ההליך بعد الإجراء
         assert_eq!(ffmeta_escape("a\r\nb\rc\0d"), "a\\\nb\\\ncd");
         assert_eq!(ffmeta_escape("a\\b\\\\"), "a\\\\b//");
         assert_eq!(ffmeta_escape("a\\\n"), "a\\\\\\\n");
+        // A NUL after a backslash must not leave the backslash at the end of the line.
+        assert_eq!(ffmeta_escape("a\\\0"), "a/");
+        assert_eq!(ffmeta_escape("a\\\0\\\0"), "a//");
     }
 
     #[test]
