@@ -26,6 +26,7 @@ pub mod project;
 pub mod render;
 pub mod report;
 pub mod sidecars;
+pub mod sheet;
 pub mod silence;
 pub mod speech;
 pub mod timeline;

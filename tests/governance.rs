@@ -351,3 +351,212 @@ mod lock {
         assert!(err.file.unwrap().ends_with(LOCK_FILE));
     }
 }
+
+mod sheet {
+    use super::common::{have_tool, Scratch};
+    use narrate::sheet::{
+        pronunciations_in, sheet_html, sheet_text, target_seconds, SheetInput, SheetSection,
+        SheetStatus,
+    };
+    use scraper::{Html, Selector};
+    use std::path::Path;
+    use std::process::Command;
+
+    const HOSTILE: &str = "Risks <script>alert(\"x & y\")</script> 'quoted'";
+
+    fn section(stem: &str, title: &str, status: SheetStatus, text: &str) -> SheetSection {
+        let lexicon = [
+            ("MitraClip".to_string(), "MY-truh-clip".to_string()),
+            ("atrium".to_string(), "AY-tree-um".to_string()),
+        ];
+        SheetSection {
+            record_into: format!("audio/mitraclip/{stem}.flac"),
+            title: title.to_string(),
+            text: text.to_string(),
+            target_seconds: target_seconds(text, 150.0),
+            status,
+            pronunciations: pronunciations_in(text, &lexicon),
+        }
+    }
+
+    fn input(todo_only: bool) -> SheetInput {
+        let long = "The MitraClip is a small clip. ".repeat(30);
+        SheetInput {
+            project_title: "MitraClip patient guides & more".into(),
+            episode_id: "mitraclip".into(),
+            episode_title: "The <MitraClip> procedure".into(),
+            version: Some("3".into()),
+            language: "en".into(),
+            words_per_minute: 150.0,
+            sections: vec![
+                section("01-what-it-is", "What is it?", SheetStatus::Recorded, &long),
+                section(
+                    "02-before",
+                    "Before",
+                    SheetStatus::Synthesised,
+                    "Do not eat.\n\nDo not drink.",
+                ),
+                section(
+                    "03-risks",
+                    HOSTILE,
+                    SheetStatus::Stale,
+                    "Blood goes back into the left atrium </p> & leaks.",
+                ),
+                section(
+                    "04-home",
+                    "At home",
+                    SheetStatus::Missing,
+                    "Rest for a few days.",
+                ),
+            ],
+            todo_only,
+        }
+    }
+
+    fn texts(doc: &Html, selector: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).unwrap();
+        doc.select(&sel)
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    }
+
+    #[test]
+    fn html_sheet_parses_cleanly_with_one_h2_per_section_to_record_first() {
+        let html = sheet_html(&input(false));
+        let doc = Html::parse_document(&html);
+        assert!(doc.errors.is_empty(), "parse errors: {:?}", doc.errors);
+        assert_eq!(
+            texts(&doc, "h1"),
+            ["Recording sheet: The <MitraClip> procedure"]
+        );
+        assert_eq!(
+            texts(&doc, "main > section > h2"),
+            [
+                "2. Before".to_string(),
+                format!("3. {HOSTILE}"),
+                "4. At home".to_string(),
+                "1. What is it?".to_string(),
+            ]
+        );
+        assert_eq!(texts(&doc, "h2").len(), 4, "no other h2");
+        assert!(texts(&doc, "h3, h4, h5, h6").is_empty());
+        let html_el = doc.root_element();
+        assert_eq!(html_el.value().attr("lang"), Some("en"));
+        // Escaped: the hostile title and text are text, never markup.
+        assert!(texts(&doc, "script").is_empty());
+        assert!(!html.contains("<script"));
+        assert!(texts(&doc, "p")
+            .iter()
+            .any(|p| p == "Blood goes back into the left atrium </p> & leaks."));
+        // Self-contained: no external resources of any kind.
+        for sel in ["link", "img", "script", "iframe", "[src]", "[href]"] {
+            assert!(
+                texts(&doc, sel).is_empty() && !has(&doc, sel),
+                "found {sel}"
+            );
+        }
+        // Metadata is a description list; the status is said in words.
+        let dts = texts(&doc, "section:first-of-type dt");
+        assert_eq!(dts, ["Status", "Record into", "Target length"]);
+        let dds = texts(&doc, "section:first-of-type dd");
+        assert!(dds[0].starts_with("Synthesised: "), "{dds:?}");
+        assert_eq!(dds[1], "audio/mitraclip/02-before.flac");
+        assert_eq!(dds[2], "about 2 s (6 words)");
+        // Pronunciations: a table with column headers, only where the words occur.
+        let stale = texts(&doc, "section:nth-of-type(2) td");
+        assert_eq!(stale, ["atrium", "AY-tree-um"]);
+        assert_eq!(texts(&doc, "th[scope=col]").len(), 4);
+        assert_eq!(texts(&doc, "section:nth-of-type(1) table").len(), 0);
+        // Paragraphs follow the script's blank lines.
+        assert_eq!(
+            texts(&doc, "section:first-of-type .text p"),
+            ["Do not eat.", "Do not drink."]
+        );
+        let first = &texts(&doc, "section:nth-of-type(4) dd")[2];
+        assert_eq!(first, "about 1 min 12 s (180 words)");
+    }
+
+    fn has(doc: &Html, selector: &str) -> bool {
+        doc.select(&Selector::parse(selector).unwrap())
+            .next()
+            .is_some()
+    }
+
+    #[test]
+    fn todo_sheet_lists_only_what_needs_recording() {
+        let doc = Html::parse_document(&sheet_html(&input(true)));
+        let h2 = texts(&doc, "h2");
+        assert_eq!(h2.len(), 3);
+        assert!(!h2.iter().any(|h| h.contains("What is it?")));
+        let summary = texts(&doc, "main > p").join(" ");
+        assert!(
+            summary.contains("4 sections: 1 missing, 1 stale, 1 synthesised, 1 recorded."),
+            "{summary}"
+        );
+        assert!(summary.contains("the 3 sections to record"), "{summary}");
+
+        let text = sheet_text(&input(true));
+        assert!(!text.contains("What is it?"));
+    }
+
+    #[test]
+    fn text_sheet_is_wrapped_and_ordered() {
+        let text = sheet_text(&input(false));
+        assert!(text.starts_with("RECORDING SHEET: The <MitraClip> procedure\n====="));
+        assert!(text.lines().all(|l| l.chars().count() <= 72), "{text}");
+        let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("2. Before") < at("3. Risks") && at("4. At home") < at("1. What is it?"));
+        assert!(
+            text.contains("\nRecord into:   audio/mitraclip/04-home.flac\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nPronounce:     atrium: say \"AY-tree-um\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nStatus:        Stale: the text changed"),
+            "{text}"
+        );
+    }
+
+    /// axe-core (every WCAG A/AA/AAA rule and best practice) and html-validate in headless
+    /// Chromium report nothing on a sheet with every status, pronunciations and hostile text.
+    #[test]
+    fn html_sheet_passes_axe_core_in_headless_chromium() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let a11y = manifest.join("tests/a11y");
+        if !have_tool("node", "--version") || !have_tool("chromium", "--version") {
+            return;
+        }
+        if !a11y.join("node_modules/axe-core").is_dir() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "tests/a11y/node_modules is missing: .ci/run must run `npm ci` in tests/a11y"
+            );
+            eprintln!("note: run `npm ci` in tests/a11y for the accessibility check; skipping");
+            return;
+        }
+        let s = Scratch::new("sheet-a11y");
+        for todo in [false, true] {
+            let page = s.write(&format!("sheet-{todo}.html"), &sheet_html(&input(todo)));
+            let out = Command::new("node")
+                .arg(a11y.join("check.mjs"))
+                .arg(&page)
+                .output()
+                .unwrap();
+            let report = String::from_utf8_lossy(&out.stdout);
+            eprintln!("{report}");
+            assert!(
+                out.status.success(),
+                "accessibility check failed:\n{report}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(report.contains(": 0 violations"), "{report}");
+            assert!(
+                report.contains("html-validate: 0 errors, 0 warnings"),
+                "{report}"
+            );
+        }
+    }
+}
