@@ -415,6 +415,15 @@ pub fn limit(
     run_limiter(audio, 0.0, ceiling_dbtp, &settings, &mut |_| {})
 }
 
+/// The larger of two values known not to be NaN (cheaper than `f32::max`).
+fn max(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
 /// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
 fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
@@ -484,6 +493,7 @@ pub struct Limiter {
     window_pos: usize,
     window_sum: f64,
     window_below: usize,
+    inv_lookahead: f64,
     /// Peak of the interval before the current frame (all channels).
     previous_peak: f32,
     /// Frames pushed so far, including the silent lead-in; the last loud one.
@@ -539,6 +549,7 @@ impl Limiter {
             window_pos: 0,
             window_sum: lookahead as f64,
             window_below: 0,
+            inv_lookahead: 1.0 / lookahead as f64,
             previous_peak: 0.0,
             frames_in: 0,
             last_loud: None,
@@ -619,7 +630,7 @@ impl Limiter {
             let Some(w) = h[self.history_pos..].first_chunk::<TAPS>() else {
                 continue;
             };
-            peak = peak.max(w[HALF - 1].abs());
+            peak = max(peak, w[HALF - 1].abs());
             for b in &self.branches {
                 // Independent partial sums, so the compiler can use SIMD.
                 let mut acc = [0f32; LANES];
@@ -630,7 +641,7 @@ impl Limiter {
                 }
                 let v = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
                     + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-                peak = peak.max(v.abs());
+                peak = max(peak, v.abs());
             }
         }
         peak
@@ -802,7 +813,7 @@ impl Limiter {
             1.0
         } else {
             self.window_sum += f64::from(envelope) - f64::from(old);
-            ((self.window_sum / self.lookahead as f64) as f32).min(1.0)
+            ((self.window_sum * self.inv_lookahead) as f32).min(1.0)
         }
     }
 }
