@@ -36,6 +36,8 @@ pub struct Built {
     pub chapters: usize,
     /// Loudness of the mastered programme.
     pub loudness: Loudness,
+    /// Sections whose narration is synthesised.
+    pub synthesised: usize,
     pub warnings: Vec<String>,
 }
 
@@ -188,6 +190,7 @@ fn build_one(
         duration_seconds: timeline.duration_seconds(),
         chapters: timeline.chapters.len(),
         loudness: mastering.output,
+        synthesised: plan.sections.iter().filter(|s| s.synthesised).count(),
         warnings: rendered.warnings,
     })
 }

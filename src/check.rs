@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::plan::{Item, Plan};
 use crate::project::{Project, TrimSettings};
 use crate::silence::loud_span;
+use crate::speech::engine_available;
 
 /// What `check` found.
 #[derive(Debug, Default)]
@@ -19,6 +20,12 @@ pub struct Summary {
     pub outputs: usize,
     /// Audio duration of all distinct recordings, in seconds.
     pub recorded_seconds: f64,
+    /// Sections with no recording yet, to be synthesised.
+    pub synthesised: usize,
+    /// The speech engine, when some section needs it.
+    pub engine: Option<String>,
+    /// The lexicon entries each section's text uses: `script: word → spoken form`.
+    pub pronunciations: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -26,9 +33,21 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "ok: {} episodes, {} sections, {} recordings ({:.1} s of audio), {} outputs planned",
-            self.episodes, self.sections, self.recordings, self.recorded_seconds, self.outputs
-        )
+            "ok: {} episodes, {} sections, {} recordings ({:.1} s of audio), {} synthesised, {} outputs planned",
+            self.episodes,
+            self.sections,
+            self.recordings,
+            self.recorded_seconds,
+            self.synthesised,
+            self.outputs
+        )?;
+        if let Some(engine) = &self.engine {
+            write!(f, "\nspeech engine: {engine}")?;
+        }
+        for line in &self.pronunciations {
+            write!(f, "\npronounce: {line}")?;
+        }
+        Ok(())
     }
 }
 
@@ -58,6 +77,7 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
         ..Summary::default()
     };
     let mut problems = Vec::new();
+    check_speech(project, plan, &mut summary, &mut problems);
     for (path, trim) in &clips {
         match decode_file(path) {
             Ok(audio) => {
@@ -83,6 +103,49 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
                 Error::new(format!("{n} recordings have problems:\n{}", all.join("\n")))
                     .at(project.root.display().to_string()),
             )
+        }
+    }
+}
+
+/// Finds the engine when some section needs synthesis, and lists the lexicon's entries
+/// each section uses (warning about entries no text uses).
+fn check_speech(project: &Project, plan: &Plan, summary: &mut Summary, problems: &mut Vec<Error>) {
+    let chosen: std::collections::BTreeSet<&std::path::Path> = plan
+        .outputs
+        .iter()
+        .flat_map(|o| o.sections.iter().map(|s| s.script.as_path()))
+        .collect();
+    let sections = project
+        .episodes
+        .iter()
+        .flat_map(|e| &e.sections)
+        .filter(|s| chosen.contains(s.script.as_path()));
+    let mut used = std::collections::BTreeSet::new();
+    for section in sections {
+        if section.clip.is_none() {
+            summary.synthesised += 1;
+        }
+        for hit in project.lexicon.hits(&section.text) {
+            summary.pronunciations.push(format!(
+                "{}: {} → {}",
+                project.relative(&section.script).display(),
+                hit.word,
+                hit.spoken
+            ));
+            used.insert(hit.word);
+        }
+    }
+    for (word, _) in project.lexicon.entries() {
+        if !used.contains(word.as_str()) {
+            summary
+                .warnings
+                .push(format!("the lexicon entry `{word}` is used by no section"));
+        }
+    }
+    if summary.synthesised > 0 {
+        match engine_available(&project.speech) {
+            Ok(engine) => summary.engine = Some(engine),
+            Err(err) => problems.push(err),
         }
     }
 }

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use narrate::build::{build, check_out_dir, BuildOptions};
 use narrate::check::check;
-use narrate::plan::Plan;
+use narrate::plan::{speech_cache_dir, Plan};
 use narrate::project::Project;
 use narrate::{inspect, Error};
 
@@ -33,6 +33,9 @@ enum Command {
         /// Profiles to build (repeatable) [default: the manifest's defaults.profiles].
         #[arg(long = "profile", value_name = "PROFILE")]
         profiles: Vec<String>,
+        /// Refuse episodes that still have synthesised (unrecorded) sections.
+        #[arg(long)]
+        release: bool,
         /// Only these episodes [default: all].
         episodes: Vec<String>,
     },
@@ -41,8 +44,17 @@ enum Command {
         /// The project folder (holding narrate.toml).
         #[arg(long, default_value = ".")]
         project: PathBuf,
+        /// Check as for a release: every section must have a recording.
+        #[arg(long)]
+        release: bool,
         /// Only these episodes [default: all].
         episodes: Vec<String>,
+    },
+    /// Delete the project's cache of synthesised speech (.narrate-cache/speech).
+    CleanCache {
+        /// The project folder (holding narrate.toml).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
     },
     /// Show the format, duration, chapters and tags of any WAV file.
     Inspect {
@@ -71,13 +83,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             project,
             out,
             profiles,
+            release,
             episodes,
         } => {
             let project = Project::load(&project)?;
             print_warnings(&project.warnings);
             let out_dir = out.unwrap_or_else(|| project.root.join("out"));
             check_out_dir(&project, &out_dir)?;
-            let plan = Plan::new(&project, &episodes, &profiles)?;
+            let plan = Plan::new(&project, &episodes, &profiles, release)?;
             let progress = std::io::stderr().is_terminal();
             let options = BuildOptions { out_dir, progress };
             let mut failed = false;
@@ -94,6 +107,13 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                             db(built.loudness.integrated_lufs),
                             db(built.loudness.true_peak_dbtp),
                         );
+                        if built.synthesised > 0 {
+                            eprintln!(
+                                "note: {} has {} synthesised section(s), marked in its comment tag and report; `--release` refuses it",
+                                shown(&built.wav).display(),
+                                built.synthesised
+                            );
+                        }
                     }
                     Err(err) => {
                         eprintln!("error: {err}");
@@ -107,13 +127,23 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Check { project, episodes } => {
+        Command::Check {
+            project,
+            release,
+            episodes,
+        } => {
             let project = Project::load(&project)?;
             print_warnings(&project.warnings);
-            let plan = Plan::new(&project, &episodes, &[])?;
+            let plan = Plan::new(&project, &episodes, &[], release)?;
             let summary = check(&project, &plan)?;
             print_warnings(&summary.warnings);
             println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CleanCache { project } => {
+            let project = Project::load(&project)?;
+            let removed = narrate::speech::clear_cache(&speech_cache_dir(&project))?;
+            println!("removed {removed} cached speech file(s)");
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file, json } => {

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::meta::{self, EpisodeMeta, TagKey};
 use crate::profile::{Layout, Profile};
 use crate::project::{Episode, Extra, Project, TrimSettings};
+use crate::speech::{Lexicon, SpeechConfig};
 
 /// Every output of one build.
 #[derive(Debug, Clone)]
@@ -24,6 +25,22 @@ pub struct EpisodePlan {
     pub sections: Vec<SectionPlan>,
     /// Seconds of silence that close the file (a loop's seam; 0 otherwise).
     pub tail_pause: f64,
+    /// How [`Item::Speech`] is synthesised.
+    pub speech: Speech,
+}
+
+/// Everything synthesis needs, shared by an episode's speech items.
+#[derive(Debug, Clone)]
+pub struct Speech {
+    pub config: SpeechConfig,
+    pub lexicon: Lexicon,
+    /// Where synthesised audio is cached: `<project>/.narrate-cache/speech`.
+    pub cache_dir: PathBuf,
+}
+
+/// The folder, inside the project, where synthesised speech is cached.
+pub fn speech_cache_dir(project: &Project) -> PathBuf {
+    project.root.join(".narrate-cache").join("speech")
 }
 
 /// The file stem of a [`Layout::Loop`] output.
@@ -59,6 +76,8 @@ pub struct SectionPlan {
     pub items: Vec<Item>,
     /// Seconds of silence after the chapter (not after the last one).
     pub pause_after: f64,
+    /// The narration has no recording yet and is synthesised.
+    pub synthesised: bool,
 }
 
 /// One thing a chapter plays.
@@ -71,13 +90,26 @@ pub enum Item {
         /// Bring the clip to the profile's loudness before mastering (narration takes).
         level: bool,
     },
+    /// The text spoken by the speech synthesiser (a section with no recording yet).
+    Speech {
+        text: String,
+        language: String,
+        voice: Option<String>,
+    },
     /// Digital silence.
     Silence { seconds: f64 },
 }
 
 impl Plan {
     /// Plans `episodes` (all when empty) for `profiles` (the manifest's defaults when empty).
-    pub fn new(project: &Project, episodes: &[String], profiles: &[String]) -> Result<Plan> {
+    /// With `release` (or `require_recordings` in the manifest), an episode that still has
+    /// sections without a recording is refused.
+    pub fn new(
+        project: &Project,
+        episodes: &[String],
+        profiles: &[String],
+        release: bool,
+    ) -> Result<Plan> {
         let chosen: Vec<&Episode> = if episodes.is_empty() {
             project.episodes.iter().collect()
         } else {
@@ -93,6 +125,11 @@ impl Plan {
                 })
                 .collect::<Result<_>>()?
         };
+        if release || project.require_recordings {
+            for episode in &chosen {
+                refuse_synthesised(project, episode, release)?;
+            }
+        }
         let names = if profiles.is_empty() {
             &project.defaults.profiles
         } else {
@@ -124,15 +161,63 @@ impl Plan {
     }
 }
 
+/// The error for an episode whose sections are not all recorded.
+fn refuse_synthesised(project: &Project, episode: &Episode, release: bool) -> Result<()> {
+    let missing: Vec<String> = episode
+        .sections
+        .iter()
+        .filter(|s| s.clip.is_none())
+        .map(|s| project.relative(&s.script).display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let why = if release {
+        "a release build needs a recording for every section"
+    } else {
+        "narrate.toml sets require_recordings = true"
+    };
+    Err(Error::new(format!(
+        "episode `{}` still has {} synthesised section(s): {}",
+        episode.id,
+        missing.len(),
+        missing.join(", ")
+    ))
+    .at(why)
+    .with_fix("record those sections (audio/<episode>/<NN-slug>.<ext>), or build without --release to hear them synthesised"))
+}
+
 fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> EpisodePlan {
-    let language = episode.language.as_ref().or(project.language.as_ref());
+    let language = episode
+        .language
+        .as_ref()
+        .or(project.language.as_ref())
+        .cloned()
+        .unwrap_or_else(|| "en".into());
+    let synthesised: Vec<&str> = episode
+        .sections
+        .iter()
+        .filter(|s| s.clip.is_none())
+        .map(|s| s.stem.as_str())
+        .collect();
+    // The comment says, in every file, which sections are synthesised stand-ins.
+    let note = (!synthesised.is_empty()).then(|| {
+        format!(
+            "[Synthesised speech, not yet recorded: {}]",
+            synthesised.join(", ")
+        )
+    });
+    let comment = match (&episode.description, note) {
+        (Some(description), Some(note)) => Some(format!("{description} {note}")),
+        (description, note) => note.or_else(|| description.clone()),
+    };
     let tags = tag_list([
         (TagKey::Title, Some(&episode.title)),
         (TagKey::Album, Some(&project.title)),
         (TagKey::Artist, project.organisation.as_ref()),
-        (TagKey::Comment, episode.description.as_ref()),
+        (TagKey::Comment, comment.as_ref()),
         (TagKey::Date, project.date.as_ref()),
-        (TagKey::Language, language),
+        (TagKey::Language, Some(&language)),
         (TagKey::Copyright, project.copyright.as_ref()),
     ]);
 
@@ -152,11 +237,25 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
                 items.push(extra(e));
                 items.extend(gap(e.gap));
             }
-            items.push(Item::Clip {
-                path: s.clip.clone(),
-                trim: s.trim.then_some(trim),
-                level: profile.level_clips,
+            items.push(match &s.clip {
+                Some(clip) => Item::Clip {
+                    path: clip.clone(),
+                    trim: s.trim.then_some(trim),
+                    level: profile.level_clips,
+                },
+                None => Item::Speech {
+                    text: s.text.clone(),
+                    language: language.clone(),
+                    voice: episode.voice.clone(),
+                },
             });
+            if s.clip.is_none() {
+                // Synthesised speech has no quiet edges: give it the margin a trimmed
+                // recording keeps, so that it sits in the episode like a take.
+                let margin = gap(trim.margin);
+                items.splice(items.len() - 1..items.len() - 1, margin.clone());
+                items.extend(margin);
+            }
             for e in &s.after {
                 items.extend(gap(e.gap));
                 items.push(extra(e));
@@ -168,6 +267,7 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
                 pause_before: s.pause_before,
                 items,
                 pause_after: s.pause_after,
+                synthesised: s.clip.is_none(),
             }
         })
         .collect();
@@ -180,6 +280,7 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
         profile,
         sections,
         tail_pause: 0.0,
+        speech: speech_setup(project),
     }
 }
 
@@ -212,6 +313,7 @@ fn plan_loop(project: &Project, episodes: Vec<EpisodePlan>, profile: Profile) ->
         profile,
         sections,
         tail_pause,
+        speech: speech_setup(project),
     }
 }
 
@@ -221,4 +323,12 @@ fn tag_list<const N: usize>(tags: [(TagKey, Option<&String>); N]) -> Vec<(TagKey
         .filter_map(|(key, value)| value.map(|v| (key, v.clone())))
         .chain([(TagKey::Software, meta::software())])
         .collect()
+}
+
+fn speech_setup(project: &Project) -> Speech {
+    Speech {
+        config: project.speech.clone(),
+        lexicon: project.lexicon.clone(),
+        cache_dir: speech_cache_dir(project),
+    }
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::profile::{Profile, ProfileTable};
+use crate::speech::{Lexicon, SpeechConfig};
 
 /// The manifest's file name, at the project root.
 pub const MANIFEST: &str = "narrate.toml";
@@ -38,6 +39,12 @@ pub struct Project {
     pub episodes: Vec<Episode>,
     /// Built-in profiles with the manifest's overrides, then the manifest's own.
     pub profiles: Vec<Profile>,
+    /// How sections without a recording are synthesised.
+    pub speech: SpeechConfig,
+    /// How words are to be pronounced by the synthesiser.
+    pub lexicon: Lexicon,
+    /// Refuse to build episodes that still have synthesised sections.
+    pub require_recordings: bool,
     /// Problems that do not stop a build.
     pub warnings: Vec<String>,
 }
@@ -91,6 +98,8 @@ pub struct Episode {
     pub title: String,
     pub description: Option<String>,
     pub language: Option<String>,
+    /// The synthesiser voice for sections without a recording (default: by language).
+    pub voice: Option<String>,
     pub sections: Vec<Section>,
 }
 
@@ -104,8 +113,8 @@ pub struct Section {
     pub title: String,
     /// The approved narration text.
     pub text: String,
-    /// The narration recording.
-    pub clip: PathBuf,
+    /// The narration recording; `None` when there is none yet and the text is synthesised.
+    pub clip: Option<PathBuf>,
     /// Whether the narration's edge silence is trimmed.
     pub trim: bool,
     /// Extra seconds of silence before this section.
@@ -145,6 +154,10 @@ struct ManifestFile {
     episodes: BTreeMap<String, EpisodeTable>,
     #[serde(default)]
     profiles: BTreeMap<String, ProfileTable>,
+    #[serde(default)]
+    speech: SpeechConfig,
+    #[serde(default)]
+    lexicon: Lexicon,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +168,8 @@ struct ProjectTable {
     language: Option<String>,
     date: Option<String>,
     copyright: Option<String>,
+    #[serde(default)]
+    require_recordings: bool,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +178,7 @@ struct EpisodeTable {
     title: String,
     description: Option<String>,
     language: Option<String>,
+    voice: Option<String>,
     order: Option<Vec<String>>,
     pause: Option<f64>,
 }
@@ -212,18 +228,7 @@ impl Project {
                     .with_fix("run narrate inside a project folder, or pass --project DIR")
             }
         })?;
-        let manifest: ManifestFile = parse_toml(&source, &manifest_path, 0)?;
-        check_defaults(&manifest.defaults, &manifest_path)?;
-        let p = &manifest.project;
-        for (key, value) in [
-            ("project.title", Some(&p.title)),
-            ("project.organisation", p.organisation.as_ref()),
-            ("project.language", p.language.as_ref()),
-            ("project.date", p.date.as_ref()),
-            ("project.copyright", p.copyright.as_ref()),
-        ] {
-            check_no_nul(value, key, &manifest_path)?;
-        }
+        let manifest = parse_manifest(&source, &manifest_path)?;
 
         let mut warnings = Vec::new();
         let scripts_dir = root.join("scripts");
@@ -284,9 +289,16 @@ impl Project {
             }
         }
 
+        manifest
+            .speech
+            .validate()
+            .map_err(|e| e.or_file(&manifest_path))?;
         let p = manifest.project;
         Ok(Project {
             profiles,
+            speech: manifest.speech,
+            lexicon: manifest.lexicon,
+            require_recordings: p.require_recordings,
             root,
             title: p.title,
             organisation: p.organisation,
@@ -342,6 +354,50 @@ fn check_seconds(value: f64, key: &str, file: &Path) -> Result<()> {
     }
 }
 
+/// Parses and checks the manifest's text (everything that needs no other file).
+fn parse_manifest(source: &str, manifest_path: &Path) -> Result<ManifestFile> {
+    let manifest: ManifestFile = parse_toml(source, manifest_path, 0)?;
+    check_defaults(&manifest.defaults, manifest_path)?;
+    let p = &manifest.project;
+    for (key, value) in [
+        ("project.title", Some(&p.title)),
+        ("project.organisation", p.organisation.as_ref()),
+        ("project.language", p.language.as_ref()),
+        ("project.date", p.date.as_ref()),
+        ("project.copyright", p.copyright.as_ref()),
+    ] {
+        check_no_nul(value, key, manifest_path)?;
+    }
+    Ok(manifest)
+}
+
+/// Parses and checks `narrate.toml` text as [`Project::load`] does, without reading any
+/// other file: the manifest, its defaults, each episode table and each profile. For fuzzing
+/// and property tests.
+#[doc(hidden)]
+pub fn parse_manifest_str(source: &str) -> Result<()> {
+    let path = Path::new(MANIFEST);
+    let manifest = parse_manifest(source, path)?;
+    for (id, table) in &manifest.episodes {
+        check_episode_table(id, table, &manifest.defaults, path)?;
+    }
+    for (name, table) in &manifest.profiles {
+        table.resolve(name, path)?;
+    }
+    Ok(())
+}
+
+/// A section script's bytes parsed and checked as [`Project::load`] does, without looking
+/// for its recording: returns the title and the narration text. For fuzzing and property
+/// tests.
+#[doc(hidden)]
+pub fn parse_section_bytes(bytes: &[u8]) -> Result<(String, String)> {
+    let path = Path::new("scripts/e/01-a.md");
+    let source = text_from_bytes(bytes.to_vec(), path)?;
+    let parsed = parse_section(&source, path, Defaults::default().pause)?;
+    Ok((parsed.title, parsed.text))
+}
+
 /// Refuses a NUL character in a text that goes into WAV tags or labels, which cannot hold it.
 fn check_no_nul(value: Option<&String>, key: &str, file: &Path) -> Result<()> {
     match value {
@@ -379,29 +435,8 @@ fn load_episode(
     defaults: &Defaults,
     manifest: &Path,
 ) -> Result<Episode> {
+    let pause = check_episode_table(id, table, defaults, manifest)?;
     let place = format!("[episodes.{id}]");
-    if !is_safe_name(id) {
-        return Err(Error::in_file(
-            manifest,
-            format!("episode name `{id}` is not a plain folder name"),
-        )
-        .at(place)
-        .with_fix("use letters, digits, '-' and '_' only"));
-    }
-    if table.title.trim().is_empty() {
-        return Err(Error::in_file(manifest, "the episode's title is empty")
-            .at(place)
-            .with_fix("give the episode a title"));
-    }
-    for (key, value) in [
-        ("title", Some(&table.title)),
-        ("description", table.description.as_ref()),
-        ("language", table.language.as_ref()),
-    ] {
-        check_no_nul(value, &format!("episodes.{id}.{key}"), manifest)?;
-    }
-    let pause = table.pause.unwrap_or(defaults.pause);
-    check_seconds(pause, &format!("episodes.{id}.pause"), manifest)?;
 
     let dir = root.join("scripts").join(id);
     check_inside(root, &dir)?;
@@ -432,8 +467,42 @@ fn load_episode(
         title: table.title.clone(),
         description: table.description.clone(),
         language: table.language.clone(),
+        voice: table.voice.clone(),
         sections,
     })
+}
+
+/// Checks an episode's table; returns its pause after each section.
+fn check_episode_table(
+    id: &str,
+    table: &EpisodeTable,
+    defaults: &Defaults,
+    manifest: &Path,
+) -> Result<f64> {
+    let place = format!("[episodes.{id}]");
+    if !is_safe_name(id) {
+        return Err(Error::in_file(
+            manifest,
+            format!("episode name `{id}` is not a plain folder name"),
+        )
+        .at(place)
+        .with_fix("use letters, digits, '-' and '_' only"));
+    }
+    if table.title.trim().is_empty() {
+        return Err(Error::in_file(manifest, "the episode's title is empty")
+            .at(place)
+            .with_fix("give the episode a title"));
+    }
+    for (key, value) in [
+        ("title", Some(&table.title)),
+        ("description", table.description.as_ref()),
+        ("language", table.language.as_ref()),
+    ] {
+        check_no_nul(value, &format!("episodes.{id}.{key}"), manifest)?;
+    }
+    let pause = table.pause.unwrap_or(defaults.pause);
+    check_seconds(pause, &format!("episodes.{id}.pause"), manifest)?;
+    Ok(pause)
 }
 
 fn is_safe_name(name: &str) -> bool {
@@ -540,30 +609,16 @@ fn load_section(
 ) -> Result<Section> {
     check_inside(root, &script)?;
     let source = read_text(&script)?;
-    let (front, text, front_line) = split_front_matter(&source, &script)?;
-    let fm: FrontMatter = parse_toml(front, &script, front_line)?;
-    let title = fm.title.map(|t| t.trim().to_string()).unwrap_or_default();
-    check_no_nul(Some(&title), "title", &script)?;
-    if title.is_empty() {
-        return Err(Error::in_file(&script, "the section has no title")
-            .at("front matter")
-            .with_fix("add a line such as title = \"What to expect\" between the +++ lines"));
-    }
-    let text = text.trim().to_string();
-    if text.is_empty() {
-        return Err(
-            Error::in_file(&script, "the section has no narration text").with_fix(
-                "write the words to be said after the closing +++ line, or remove the section",
-            ),
-        );
-    }
-    let pause_before = fm.pause_before.unwrap_or(0.0);
-    let pause_after = fm.pause_after.unwrap_or(default_pause);
-    check_seconds(pause_before, "pause_before", &script)?;
-    check_seconds(pause_after, "pause_after", &script)?;
+    let ParsedSection {
+        fm,
+        title,
+        text,
+        pause_before,
+        pause_after,
+    } = parse_section(&source, &script, default_pause)?;
 
     let clip = match &fm.clip {
-        Some(clip) => resolve_clip(root, clip, &script)?,
+        Some(clip) => Some(resolve_clip(root, clip, &script)?),
         None => find_clip_by_convention(root, episode, &stem, &script)?,
     };
     let extras = |list: &[ExtraTable]| -> Result<Vec<Extra>> {
@@ -597,6 +652,51 @@ fn load_section(
     })
 }
 
+/// A section script's own content, checked.
+struct ParsedSection {
+    fm: FrontMatter,
+    title: String,
+    text: String,
+    pause_before: f64,
+    pause_after: f64,
+}
+
+/// Parses and checks a section script's text (everything that needs no other file).
+fn parse_section(source: &str, script: &Path, default_pause: f64) -> Result<ParsedSection> {
+    let (front, text, front_line) = split_front_matter(source, script)?;
+    let fm: FrontMatter = parse_toml(front, script, front_line)?;
+    let title = fm
+        .title
+        .as_deref()
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    check_no_nul(Some(&title), "title", script)?;
+    if title.is_empty() {
+        return Err(Error::in_file(script, "the section has no title")
+            .at("front matter")
+            .with_fix("add a line such as title = \"What to expect\" between the +++ lines"));
+    }
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(
+            Error::in_file(script, "the section has no narration text").with_fix(
+                "write the words to be said after the closing +++ line, or remove the section",
+            ),
+        );
+    }
+    let pause_before = fm.pause_before.unwrap_or(0.0);
+    let pause_after = fm.pause_after.unwrap_or(default_pause);
+    check_seconds(pause_before, "pause_before", script)?;
+    check_seconds(pause_after, "pause_after", script)?;
+    Ok(ParsedSection {
+        fm,
+        title,
+        text,
+        pause_before,
+        pause_after,
+    })
+}
+
 /// Splits `+++`-delimited front matter from the text. Returns the front matter, the text,
 /// and the 0-based line where the front matter starts.
 fn split_front_matter<'a>(source: &'a str, file: &Path) -> Result<(&'a str, &'a str, usize)> {
@@ -625,6 +725,11 @@ fn split_front_matter<'a>(source: &'a str, file: &Path) -> Result<(&'a str, &'a 
 /// Reads a UTF-8 text file, dropping a byte-order mark.
 fn read_text(path: &Path) -> Result<String> {
     let bytes = fs::read(path).map_err(|e| Error::io(path, "read", &e))?;
+    text_from_bytes(bytes, path)
+}
+
+/// UTF-8 text from a file's bytes, without a byte-order mark.
+fn text_from_bytes(bytes: Vec<u8>, path: &Path) -> Result<String> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let (line, col) = line_col(&String::from_utf8_lossy(&e.into_bytes()[..offset]), offset);
@@ -721,13 +826,13 @@ pub fn resolve_clip(root: &Path, clip: &str, script: &Path) -> Result<PathBuf> {
     Ok(real)
 }
 
-/// Finds `audio/<episode>/<stem>.<ext>`; exactly one supported extension must exist.
+/// Finds `audio/<episode>/<stem>.<ext>`: at most one supported extension may exist.
 fn find_clip_by_convention(
     root: &Path,
     episode: &str,
     stem: &str,
     script: &Path,
-) -> Result<PathBuf> {
+) -> Result<Option<PathBuf>> {
     let dir = root.join("audio").join(episode);
     let candidates: Vec<PathBuf> = CLIP_EXTENSIONS
         .iter()
@@ -736,21 +841,24 @@ fn find_clip_by_convention(
         .collect();
     match candidates.as_slice() {
         [one] => {
-            let rel = one.strip_prefix(root).unwrap_or(one).to_string_lossy().into_owned();
-            resolve_clip(root, &rel, script)
+            let rel = one
+                .strip_prefix(root)
+                .unwrap_or(one)
+                .to_string_lossy()
+                .into_owned();
+            resolve_clip(root, &rel, script).map(Some)
         }
-        [] => Err(Error::in_file(script, "the section has no recording")
-            .with_fix(format!(
-                "record it as audio/{episode}/{stem}.{{{}}}, or name the file with `clip = \"…\"` in the front matter",
-                CLIP_EXTENSIONS.join(",")
-            ))),
-        many => Err(Error::in_file(script, format!(
-            "more than one recording matches the section: {}",
-            many.iter()
-                .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        [] => Ok(None),
+        many => Err(Error::in_file(
+            script,
+            format!(
+                "more than one recording matches the section: {}",
+                many.iter()
+                    .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
         .with_fix("keep one take, or choose with `clip = \"…\"` in the front matter")),
     }
 }

@@ -1,6 +1,7 @@
 //! Rendering an episode plan: decode and convert every clip, trim it, and lay the
 //! chapters end to end with their pauses. Chapter positions are fixed here, in frames.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use crate::master::{level_clip, MasterSettings};
 use crate::plan::{EpisodePlan, Item};
 use crate::profile::Profile;
 use crate::silence::{trim_edges, Trimmed};
+use crate::speech::{synthesize, SpeechRequest};
 use crate::timeline::{Chapter, Timeline};
 
 /// A rendered episode, still in float, at the profile's rate and channel count.
@@ -80,16 +82,34 @@ pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
                     pad_to(&mut out, end);
                     continue;
                 }
-                Item::Clip { path, trim, level } => (path, trim, *level),
+                Item::Clip { path, trim, level } => (Cow::Borrowed(path.as_path()), trim, *level),
+                Item::Speech {
+                    text,
+                    language,
+                    voice,
+                } => {
+                    let request = SpeechRequest {
+                        text,
+                        language,
+                        voice: voice.as_deref(),
+                        config: &plan.speech.config,
+                        lexicon: &plan.speech.lexicon,
+                        script: &section.script,
+                    };
+                    let spoken = synthesize(&request, &plan.speech.cache_dir)?;
+                    (Cow::Owned(spoken.path), &None, profile.level_clips)
+                }
             };
-            let loaded = match cache.get(path.as_path()) {
+            let loaded = match cache.get(&*path) {
                 Some(hit) => hit.clone(),
                 None => {
-                    let loaded = load(path, profile)
+                    let loaded = load(&path, profile)
                         .map_err(|e| e.or_place(format!("used by {}", section.script.display())))?;
                     warnings.extend(loaded.warnings.iter().cloned());
-                    if uses.get(path.as_path()).copied().unwrap_or(0) > 1 {
-                        cache.insert(path, loaded.clone());
+                    if let Cow::Borrowed(shared) = path {
+                        if uses.get(shared).copied().unwrap_or(0) > 1 {
+                            cache.insert(shared, loaded.clone());
+                        }
                     }
                     loaded
                 }
@@ -98,7 +118,7 @@ pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
             let trimmed = match trim {
                 Some(settings) => trim_edges(&mut audio, settings).ok_or_else(|| {
                     Error::in_file(
-                        path,
+                        &path,
                         format!(
                             "the recording is silent: nothing in it is louder than {} dBFS",
                             settings.threshold_db
@@ -122,7 +142,7 @@ pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
                 ));
             }
             used.push(ClipUse {
-                path: path.clone(),
+                path: path.into_owned(),
                 source_rate: loaded.source_rate,
                 source_channels: loaded.source_channels,
                 source_frames: loaded.source_frames,

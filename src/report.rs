@@ -43,6 +43,8 @@ pub struct SectionEntry {
     pub duration_frames: u64,
     pub duration_seconds: f64,
     pub words: usize,
+    /// The narration is synthesised speech, not a recording.
+    pub synthesised: bool,
     pub clips: Vec<ClipEntry>,
 }
 
@@ -95,6 +97,7 @@ impl Report {
                 duration_frames: chapter.length,
                 duration_seconds: timeline.seconds(chapter.length),
                 words: section.text.split_whitespace().count(),
+                synthesised: section.synthesised,
                 clips: clips.iter().map(|c| ClipEntry::new(c, &rel)).collect(),
             })
             .collect();

@@ -44,10 +44,17 @@ fn fails(p: &Scratch, must_mention: &[&str]) -> String {
 }
 
 #[test]
-fn missing_recording() {
+fn missing_recording_when_recordings_are_required() {
     let p = project();
+    p.write(
+        "narrate.toml",
+        "[project]\ntitle = \"T\"\nrequire_recordings = true\n\n[episodes.e]\ntitle = \"E\"\n",
+    );
     std::fs::remove_file(p.path("audio/e/01-a.wav")).unwrap();
-    fails(&p, &["01-a.md", "no recording", "audio/e/01-a."]);
+    fails(
+        &p,
+        &["01-a.md", "synthesised section", "require_recordings"],
+    );
 }
 
 #[test]
