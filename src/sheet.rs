@@ -8,6 +8,8 @@
 
 use std::fmt::Write as _;
 
+use crate::speech::{estimate_seconds, Lexicon};
+
 /// Everything a recording sheet shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SheetInput {
@@ -38,7 +40,7 @@ pub struct SheetSection {
     /// Target duration in seconds; see [`target_seconds`].
     pub target_seconds: f64,
     pub status: SheetStatus,
-    /// Lexicon entries whose word occurs in the text; see [`pronunciations_in`].
+    /// How to say the lexicon's words that occur in the text; see [`pronunciations_in`].
     pub pronunciations: Vec<Pronunciation>,
 }
 
@@ -91,52 +93,21 @@ impl SheetStatus {
     }
 }
 
-/// Seconds that `text` takes at `words_per_minute` (0 for a rate that is not positive).
+/// Seconds that `text` takes at `words_per_minute`, pauses excluded.
 pub fn target_seconds(text: &str, words_per_minute: f64) -> f64 {
-    if words_per_minute > 0.0 {
-        text.split_whitespace().count() as f64 * 60.0 / words_per_minute
-    } else {
-        0.0
-    }
+    estimate_seconds(text.split_whitespace().count(), words_per_minute)
 }
 
-/// The lexicon entries (`word`, `say`) whose word or phrase occurs in `text` as whole
-/// words, ignoring case, in order of first occurrence; each once.
-pub fn pronunciations_in(text: &str, lexicon: &[(String, String)]) -> Vec<Pronunciation> {
-    let haystack = text.to_lowercase();
-    let mut found: Vec<(usize, Pronunciation)> = lexicon
-        .iter()
-        .filter_map(|(word, say)| {
-            let needle = word.trim().to_lowercase();
-            first_whole_word(&haystack, &needle).map(|at| {
-                (
-                    at,
-                    Pronunciation {
-                        word: word.trim().to_string(),
-                        say: say.clone(),
-                    },
-                )
-            })
+/// The lexicon entries the synthesiser would apply to `text`, in order of first use.
+pub fn pronunciations_in(text: &str, lexicon: &Lexicon) -> Vec<Pronunciation> {
+    lexicon
+        .hits(text)
+        .into_iter()
+        .map(|hit| Pronunciation {
+            word: hit.word.to_string(),
+            say: hit.spoken.to_string(),
         })
-        .collect();
-    found.sort_by_key(|(at, _)| *at);
-    found.dedup_by(|a, b| a.1.word.eq_ignore_ascii_case(&b.1.word));
-    found.into_iter().map(|(_, p)| p).collect()
-}
-
-/// Byte offset of the first occurrence of `needle` in `haystack` not inside a longer word.
-fn first_whole_word(haystack: &str, needle: &str) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
-    }
-    haystack
-        .match_indices(needle)
-        .map(|(at, _)| at)
-        .find(|&at| {
-            let before = haystack[..at].chars().next_back();
-            let after = haystack[at + needle.len()..].chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-        })
+        .collect()
 }
 
 /// The sections to list, with their 1-based play position: those needing recording
@@ -419,23 +390,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pronunciations_match_whole_words_in_order() {
-        let lexicon = vec![
-            ("TEE".to_string(), "tee".to_string()),
-            ("MitraClip".to_string(), "MY-truh-clip".to_string()),
-            ("atrium".to_string(), "AY-tree-um".to_string()),
-            ("vena cava".to_string(), "VEE-nuh KAY-vuh".to_string()),
-        ];
-        let found = pronunciations_in(
-            "The mitraclip reaches the left atrium through the vena cava; a steep climb.",
-            &lexicon,
-        );
-        let words: Vec<&str> = found.iter().map(|p| p.word.as_str()).collect();
-        // "TEE" only occurs inside "steep", so it is not listed.
-        assert_eq!(words, ["MitraClip", "atrium", "vena cava"]);
-    }
-
-    #[test]
     fn wrap_keeps_lines_within_the_width() {
         let text = "word ".repeat(40);
         let wrapped = wrap(&text, "Label:  ", "        ");
@@ -453,6 +407,5 @@ mod tests {
         assert_eq!(duration(40.4), "about 40 s");
         assert_eq!(duration(65.2), "about 1 min 05 s");
         assert_eq!(target_seconds("one two three", 180.0), 1.0);
-        assert_eq!(target_seconds("one", 0.0), 0.0);
     }
 }

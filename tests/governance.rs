@@ -358,6 +358,7 @@ mod sheet {
         pronunciations_in, sheet_html, sheet_text, target_seconds, SheetInput, SheetSection,
         SheetStatus,
     };
+    use narrate::speech::Lexicon;
     use scraper::{Html, Selector};
     use std::path::Path;
     use std::process::Command;
@@ -365,10 +366,12 @@ mod sheet {
     const HOSTILE: &str = "Risks <script>alert(\"x & y\")</script> 'quoted'";
 
     fn section(stem: &str, title: &str, status: SheetStatus, text: &str) -> SheetSection {
-        let lexicon = [
-            ("MitraClip".to_string(), "MY-truh-clip".to_string()),
-            ("atrium".to_string(), "AY-tree-um".to_string()),
-        ];
+        let lexicon = Lexicon::new([
+            ("MitraClip", "MY-truh-clip"),
+            ("atrium", "AY-tree-um"),
+            ("TEE", "tee"),
+        ])
+        .unwrap();
         SheetSection {
             record_into: format!("audio/mitraclip/{stem}.flac"),
             title: title.to_string(),
