@@ -973,7 +973,18 @@ impl WavLayout {
         };
         let block_align = match codec {
             WavCodec::Adpcm => block_align,
-            _ => channels * (container_bits / 8),
+            // A hostile channel count can overflow the 16-bit frame size.
+            _ => channels.checked_mul(container_bits / 8).ok_or_else(|| {
+                Error::in_file(
+                    path,
+                    format!(
+                        "the header claims {channels} channels of {container_bits}-bit audio, \
+                         more than a WAV frame can hold"
+                    ),
+                )
+                .at(place.clone())
+                .with_fix(FIX_REEXPORT)
+            })?,
         };
         if block_align == 0 {
             return Err(
