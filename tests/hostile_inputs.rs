@@ -392,6 +392,20 @@ fn zero_channels() {
     warns(&inspect, "0 channels");
 }
 
+/// 65,535 channels of 64-bit float: a frame of 512 KiB, more than a WAV header can state.
+#[test]
+fn absurd_channel_counts() {
+    let mut fmt = fmt_pcm(1, 44_100, 16);
+    fmt[0..2].copy_from_slice(&3u16.to_le_bytes());
+    fmt[2..4].copy_from_slice(&u16::MAX.to_le_bytes());
+    fmt[14..16].copy_from_slice(&64u16.to_le_bytes());
+    hostile_clip(
+        "channels-65535",
+        &wav(&fmt, &[0u8; 4096]),
+        Expect::Error(&["65535 channels"]),
+    );
+}
+
 #[test]
 fn sample_rate_zero() {
     let inspect = hostile_clip(

@@ -56,13 +56,13 @@ pub fn ffmeta_title(text: &str) -> String {
     trailing_backslashes_to_slashes(&one_line(text))
 }
 
-/// The ffmetadata rule for a tag value (kept multi-line): CR and CRLF become LF, NUL is
-/// dropped, trailing backslashes become `/`.
+/// The ffmetadata rule for a tag value (kept multi-line): NUL is dropped, then CR and CRLF
+/// become LF and trailing backslashes become `/`.
 pub fn ffmeta_tag(value: &str) -> String {
     let value = value
+        .replace('\0', "")
         .replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .replace('\0', "");
+        .replace('\r', "\n");
     trailing_backslashes_to_slashes(&value)
 }
 
