@@ -15,6 +15,7 @@ pub mod error;
 pub mod filter;
 pub mod g711;
 pub mod governance;
+pub mod init;
 pub mod inspect;
 pub mod lock;
 pub mod loudness;

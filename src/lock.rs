@@ -294,8 +294,8 @@ impl Lock {
     }
 }
 
-/// A TOML basic string.
-fn toml_string(s: &str) -> String {
+/// `s` as a TOML basic string, quotes included.
+pub(crate) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -563,3 +563,236 @@ mod sheet {
         }
     }
 }
+
+mod init {
+    use super::common::{have_tool, Scratch};
+    use narrate::init::{init, propose, INTRO_TITLE};
+    use narrate::project::Project;
+    use std::fs;
+    use std::path::PathBuf;
+
+    /// The source documents beside the repository (`../shared/seeds`).
+    fn seed(name: &str) -> PathBuf {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/seeds")
+            .join(name);
+        assert!(
+            path.is_file(),
+            "{} is missing: the seeds live in shared/ beside the repository",
+            path.display()
+        );
+        path
+    }
+
+    fn titles(document: &str) -> Vec<String> {
+        propose(document)
+            .unwrap()
+            .sections
+            .into_iter()
+            .map(|s| s.title)
+            .collect()
+    }
+
+    #[test]
+    fn mitraclip_page_has_one_heading_and_keeps_its_text_under_it() {
+        let text = fs::read_to_string(seed("000_4f0abc35a6cbe797.txt")).unwrap();
+        // "MitraClip Procedure" is the document's title; its only heading is the question.
+        // The paragraphs after it have no headings of their own, so they stay under it.
+        assert_eq!(titles(&text), ["What is a MitraClip Procedure?"]);
+        let p = propose(&text).unwrap();
+        assert_eq!(p.title, "MitraClip Procedure");
+        assert_eq!(p.episode, "mitraclip-procedure");
+        let section = &p.sections[0];
+        assert_eq!(section.stem, "01-what-is-a-mitraclip-procedure");
+        assert!(section
+            .text
+            .starts_with("The MitraClip procedure is a minimally invasive"));
+        assert!(section.text.ends_with("address any concerns."));
+        assert!(section.text.contains(
+            "there are potential risks, including: bleeding or bruising at the catheter insertion site; infection; damage to blood vessels or surrounding structures; allergic reactions to medications or contrast dye; and rarely, more serious complications such as stroke or heart rhythm disturbances.\n\n"
+        ), "{}", section.text);
+        // The dangling "…see:" of a link that did not survive is dropped, and said so.
+        assert!(!section.text.contains("For more information"));
+        assert!(p.notes.iter().any(|n| n.contains("For more information")));
+        assert!(p.notes.iter().any(|n| n.contains("consider splitting")));
+        assert_eq!(section.text.matches("\n\n").count(), 6, "seven paragraphs");
+    }
+
+    #[test]
+    fn explainer_has_a_section_per_heading_without_web_leftovers() {
+        let text = fs::read_to_string(seed("001_97b64aacb1488019.txt")).unwrap();
+        let found = titles(&text);
+        assert_eq!(
+            found,
+            [
+                INTRO_TITLE,
+                "To understand better",
+                "The heart has 4 valves",
+                "The mitral valve",
+                "Mitral insufficiency",
+                "Possible treatments of the leaking valve",
+                "How does it work?",
+                "How is it done?",
+                "Before the procedure",
+                "The day of the procedure",
+                "Preparation in the procedure room",
+                "Temporary discomfort",
+                "General anaesthesie",
+                "Under steril condition",
+                "The heart specialist begin the procedure",
+                "Once at the mitral valve location",
+                "The impact on the mitral leak is checked immediately",
+                "Are there risks?",
+                "What to expect?",
+                "What is the follow-up?",
+                "Drugs to be taken",
+                "Precautions to take",
+                "At home",
+            ]
+        );
+        let p = propose(&text).unwrap();
+        assert_eq!(p.episode, "mitraclip-mitralclip");
+        assert_eq!(p.sections[22].stem, "23-at-home");
+        let all: String = p.sections.iter().map(|s| s.text.as_str()).collect();
+        for leftover in [
+            "View more",
+            "Related articles",
+            "atrioventricular",
+            "pregnant",
+        ] {
+            assert!(!all.contains(leftover), "{leftover} kept");
+        }
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("\"Related articles\" on (5 paragraphs")));
+        let risks = &p.sections[17];
+        assert_eq!(risks.stem, "18-are-there-risks");
+        assert!(risks.text.contains(
+            "are: the accumulation of blood around the heart i.e. in the pericardium, a stroke (CVA), and the need for urgent surgery.\n\nThe complete detachment"
+        ), "{}", risks.text);
+        let home = &p.sections[22];
+        assert!(home.text.starts_with("The regular activities"));
+        assert!(home.text.ends_with("reduce inflammation."));
+    }
+
+    #[test]
+    fn lists_without_a_lead_in_stay_as_lines_and_empty_headings_are_left_out() {
+        let doc = "Guide\n\nSome intro.\n\nWhat to bring\n\n- Your letter\n- A list of medicines you take, with doses.\n\nEmpty heading\n\nLast part\n\nText here.\n";
+        let p = propose(doc).unwrap();
+        let t: Vec<&str> = p.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(t, [INTRO_TITLE, "What to bring", "Last part"]);
+        assert_eq!(
+            p.sections[1].text,
+            "Your letter.\nA list of medicines you take, with doses."
+        );
+        assert!(p.notes.iter().any(|n| n.contains("\"Empty heading\"")));
+        // A document without headings is one section named after it.
+        let p = propose("Leaflet\n\nJust text.\n").unwrap();
+        assert_eq!(p.sections[0].title, "Leaflet");
+        assert!(propose("\n\n  \n").is_err());
+    }
+
+    #[test]
+    fn plain_init_makes_a_project_that_loads_checks_and_refuses_a_second_init() {
+        let s = Scratch::new("init-plain");
+        s.write(".gitignore", "/target\nout/");
+        let dir = s.path("guide");
+        let summary = init(&dir, None).unwrap();
+        assert_eq!(summary.episode, "welcome");
+        assert_eq!(
+            summary.sections,
+            [
+                ("01-welcome".to_string(), "Welcome".to_string()),
+                (
+                    "02-before-your-visit".to_string(),
+                    "Before your visit".to_string()
+                ),
+            ]
+        );
+        let project = Project::load(&dir).unwrap();
+        assert_eq!(project.episodes[0].sections[1].title, "Before your visit");
+        assert!(project.episodes[0].sections[1].clip.is_none());
+        let ignore = fs::read_to_string(dir.join(".gitignore")).unwrap();
+        assert_eq!(ignore, "out/\n.narrate-cache/\n");
+
+        let again = init(&dir, None).unwrap_err();
+        assert!(again.file.unwrap().ends_with("narrate.toml"));
+        assert!(again.message.contains("already exists"));
+
+        // An existing .gitignore keeps its lines and gains only what is missing.
+        let existing = s.path("existing");
+        fs::create_dir_all(&existing).unwrap();
+        fs::write(existing.join(".gitignore"), "/target\n/out\n").unwrap();
+        let summary = init(&existing, None).unwrap();
+        assert!(!summary.created.contains(&".gitignore".to_string()));
+        assert_eq!(
+            fs::read_to_string(existing.join(".gitignore")).unwrap(),
+            "/target\n/out\n.narrate-cache/\n"
+        );
+
+        if !have_tool("espeak-ng", "--version") {
+            assert!(summary.stand_ins.is_empty());
+            assert!(summary
+                .notes
+                .iter()
+                .any(|n| n.contains("once one is set up")));
+            return;
+        }
+        assert_eq!(summary.stand_ins, ["audio/welcome/01-welcome.wav"]);
+        let project = Project::load(&dir).unwrap();
+        assert!(project.episodes[0].sections[0].clip.is_some());
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_narrate"))
+            .args(["build", "--project"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "narrate build failed on a fresh project:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(dir.join("out/guide/welcome.wav").is_file());
+    }
+
+    #[test]
+    fn init_from_each_seed_writes_loadable_scripts_with_the_proposed_titles() {
+        for name in ["000_4f0abc35a6cbe797.txt", "001_97b64aacb1488019.txt"] {
+            let s = Scratch::new("init-from");
+            let source = seed(name);
+            let summary = init(&s.root, Some(&source)).unwrap();
+            let expected = propose(&fs::read_to_string(&source).unwrap()).unwrap();
+            let project = Project::load(&s.root).unwrap();
+            let episode = &project.episodes[0];
+            assert_eq!(episode.id, expected.episode);
+            assert_eq!(project.title, expected.title);
+            let got: Vec<(&str, &str)> = episode
+                .sections
+                .iter()
+                .map(|s| (s.stem.as_str(), s.title.as_str()))
+                .collect();
+            let want: Vec<(&str, &str)> = expected
+                .sections
+                .iter()
+                .map(|s| (s.stem.as_str(), s.title.as_str()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+            for (section, proposed) in episode.sections.iter().zip(&expected.sections) {
+                assert_eq!(section.text, proposed.text);
+                assert!(section.clip.is_none(), "no recordings yet");
+            }
+            assert!(summary.stand_ins.is_empty());
+            let manifest = fs::read_to_string(s.path("narrate.toml")).unwrap();
+            assert!(
+                manifest.contains(&format!("# source = \"{name}\"")),
+                "{manifest}"
+            );
+            assert!(summary
+                .to_string()
+                .contains(&format!("episode `{}`", episode.id)));
+
+            let again = init(&s.root, Some(&source)).unwrap_err();
+            assert!(again.message.contains("already exists"));
+        }
+    }
+}
