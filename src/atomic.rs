@@ -55,13 +55,45 @@ pub fn write_bytes(target: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Removes temporary files that an interrupted earlier build left in `dir`.
+///
+/// A temporary file still being written is kept: one of this process (another thread may
+/// be writing another output into the same folder) or, where `/proc` shows it, of another
+/// running process.
 pub fn clean_leftovers(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().ends_with(TEMP_SUFFIX) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(TEMP_SUFFIX) else {
+            continue;
+        };
+        if !writer_is_alive(stem) {
             let _ = fs::remove_file(entry.path());
         }
+    }
+}
+
+/// Whether the process that named a temporary file `<name>.<pid>.narrate-tmp` (`stem` is
+/// the name without the suffix) may still be writing it.
+fn writer_is_alive(stem: &str) -> bool {
+    let Some(pid) = stem.rsplit('.').next().and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pid_is_read_from_the_name() {
+        let own = format!("e.wav.{}", std::process::id());
+        assert!(writer_is_alive(&own));
+        assert!(!writer_is_alive("e.wav"));
+        assert!(!writer_is_alive("e.wav.notapid"));
+        // Far above any pid_max.
+        assert!(!writer_is_alive("e.wav.4000000000"));
     }
 }
