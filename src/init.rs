@@ -78,10 +78,12 @@ const BULLETS: [char; 8] = ['•', '◦', '▪', '‣', '·', '–', '-', '*'];
 /// A project proposed from a document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Proposal {
-    /// The document's title.
+    /// The document's title: the project's title.
     pub title: String,
     /// The episode id: the title's slug.
     pub episode: String,
+    /// The episode's title: the document's title too.
+    pub episode_title: String,
     pub sections: Vec<ProposedSection>,
     /// What was dropped or deserves a look, in plain words.
     pub notes: Vec<String>,
@@ -123,12 +125,9 @@ impl fmt::Display for InitSummary {
             };
             writeln!(f, "  {file}{stand_in}")?;
         }
-        writeln!(
-            f,
-            "episode `{}`, {} sections:",
-            self.episode,
-            self.sections.len()
-        )?;
+        let n = self.sections.len();
+        let noun = if n == 1 { "section" } else { "sections" };
+        writeln!(f, "episode `{}`, {n} {noun}:", self.episode)?;
         for (stem, title) in &self.sections {
             writeln!(f, "  {stem}  {title}")?;
         }
@@ -179,8 +178,9 @@ pub fn init(dir: &Path, from: Option<&Path>) -> Result<InitSummary> {
     for (i, s) in proposal.sections.iter().enumerate() {
         let comment = match (&source, i) {
             (Some(source), _) => format!(
-                "# Proposed from {source}: adapt it for listening, then record it as\n\
-                 # audio/{episode}/{}.wav (or .flac); until then it is synthesised.\n",
+                "# Proposed from {source}: adapt the wording for listening.\n\
+                 # Until it is recorded (as audio/{episode}/{}.wav or .flac),\n\
+                 # `narrate build` speaks it with a synthetic voice.\n",
                 s.stem
             ),
             (None, 0) => format!(
@@ -336,7 +336,7 @@ fn manifest_text(p: &Proposal, source: Option<&str>) -> String {
          pause = 1.5\n\
          \n\
          [episodes.{episode}]\n\
-         title = {title}\n\
+         title = {episode_title}\n\
          \n\
          # Content governance, once the wording is approved (`narrate check` warns before\n\
          # review_by and fails after it):\n\
@@ -347,6 +347,7 @@ fn manifest_text(p: &Proposal, source: Option<&str>) -> String {
          # review_by = YYYY-MM-DD\n\
          {source_line}",
         title = toml_string(&p.title),
+        episode_title = toml_string(&p.episode_title),
     )
 }
 
@@ -369,6 +370,7 @@ fn sample() -> Proposal {
     Proposal {
         title: "Patient audio guides".into(),
         episode: "welcome".into(),
+        episode_title: "Welcome to your audio guide".into(),
         sections: sections
             .iter()
             .enumerate()
@@ -499,6 +501,7 @@ pub fn propose(document: &str) -> std::result::Result<Proposal, String> {
     }
     Ok(Proposal {
         episode: slug_or(&doc_title, "guide"),
+        episode_title: doc_title.clone(),
         title: doc_title,
         sections,
         notes,
