@@ -456,3 +456,49 @@ print(json.dumps({"cues": cues, "frames": sf.frames, "rate": sf.samplerate, "sub
     assert_eq!(py["rate"], RATE);
     assert_eq!(py["subtype"], "PCM_16");
 }
+
+#[test]
+fn the_shipped_example_builds_with_one_chapter_per_section() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Scratch::new("example-out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_narrate"))
+        .args(["build", "--project"])
+        .arg(repo)
+        .arg("--out")
+        .arg(&out.root)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for (episode, sections) in [("mitraclip", 7), ("mitraclip-explained", 15)] {
+        let scripts = fs::read_dir(repo.join("scripts").join(episode))
+            .unwrap()
+            .count();
+        assert_eq!(scripts, sections);
+        let info =
+            narrate::wav::reader::read_wav_info(&out.root.join(format!("guide/{episode}.wav")))
+                .unwrap();
+        assert_eq!(info.cues.len(), sections, "{episode}");
+        assert!(info
+            .cues
+            .iter()
+            .all(|c| c.label.as_deref().is_some_and(|l| !l.is_empty())));
+        for suffix in [
+            ".chapters.json",
+            ".cue",
+            ".vtt",
+            ".ffmeta",
+            ".labels.txt",
+            ".txt",
+            ".report.json",
+        ] {
+            assert!(
+                out.root.join(format!("guide/{episode}{suffix}")).is_file(),
+                "{episode}{suffix}"
+            );
+        }
+    }
+}
