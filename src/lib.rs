@@ -26,10 +26,12 @@ pub mod profile;
 pub mod project;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod sidecars;
 pub mod sheet;
 pub mod silence;
 pub mod speech;
+pub mod status;
 pub mod timeline;
 pub mod wav;
 

@@ -8,9 +8,12 @@ use clap::{Parser, Subcommand};
 
 use narrate::build::{build, check_out_dir, BuildOptions};
 use narrate::check::check;
+use narrate::governance::Date;
+use narrate::lock::Lock;
 use narrate::plan::{speech_cache_dir, Plan};
 use narrate::project::Project;
-use narrate::{inspect, Error};
+use narrate::review::{review, Strictness};
+use narrate::{atomic, inspect, sheet, status, Error};
 
 /// Turn narration scripts and recordings into chaptered WAV audio guides.
 #[derive(Parser)]
@@ -50,6 +53,55 @@ enum Command {
         /// Only these episodes [default: all].
         episodes: Vec<String>,
     },
+    /// Where every section stands: recorded, synthesised, missing or stale; words,
+    /// estimated and actual duration, speaking rate.
+    Status {
+        /// The project folder (holding narrate.toml).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only these episodes [default: all].
+        episodes: Vec<String>,
+    },
+    /// Accept the current takes: record in narrate.lock that they match their text.
+    Accept {
+        /// The project folder (holding narrate.toml).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Accept every recorded section of every episode.
+        #[arg(long, conflicts_with_all = ["episode", "sections"])]
+        all: bool,
+        /// The episode.
+        #[arg(required_unless_present = "all")]
+        episode: Option<String>,
+        /// Only these sections (file stems such as 04-risks) [default: the whole episode].
+        sections: Vec<String>,
+    },
+    /// Write a large-print recording sheet (HTML and text) for the voice talent.
+    Sheet {
+        /// The project folder (holding narrate.toml).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// The output folder [default: <project>/out]; sheets go to its sheets/ folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only the sections still to record (missing, stale or synthesised).
+        #[arg(long)]
+        todo: bool,
+        /// The episode.
+        episode: String,
+    },
+    /// Create a new project, optionally proposing one section per heading of a document.
+    Init {
+        /// The folder to create the project in.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// A plain-text document to propose section scripts from.
+        #[arg(long, value_name = "FILE.txt")]
+        from: Option<PathBuf>,
+    },
     /// Delete the project's cache of synthesised speech (.narrate-cache/speech).
     CleanCache {
         /// The project folder (holding narrate.toml).
@@ -64,6 +116,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Writes to standard output; a closed pipe (`narrate status | head`) ends quietly.
+fn emit(text: &str) {
+    use std::io::Write;
+    if let Err(err) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {err}");
+        std::process::exit(1);
+    }
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => { emit(&format!($($arg)*)) };
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => { emit(&format!("{}\n", format_args!($($arg)*))) };
 }
 
 fn main() -> ExitCode {
@@ -91,6 +163,13 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let out_dir = out.unwrap_or_else(|| project.root.join("out"));
             check_out_dir(&project, &out_dir)?;
             let plan = Plan::new(&project, &episodes, &profiles, release)?;
+            let strictness = if release {
+                Strictness::Release
+            } else {
+                Strictness::Build
+            };
+            let chosen = project.select(&episodes)?;
+            print_warnings(&review(&project, &chosen, strictness, Date::today()?)?.into_result()?);
             let progress = std::io::stderr().is_terminal();
             let options = BuildOptions { out_dir, progress };
             let mut failed = false;
@@ -99,7 +178,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                     Ok(built) => {
                         print_warnings(&built.warnings);
                         let db = |v: Option<f64>| v.map_or("-inf".into(), |v| format!("{v:.1}"));
-                        println!(
+                        outln!(
                             "{}  {}  {} chapters  {} LUFS  {} dBTP",
                             shown(&built.wav).display(),
                             format_duration(built.duration_seconds),
@@ -135,23 +214,140 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let project = Project::load(&project)?;
             print_warnings(&project.warnings);
             let plan = Plan::new(&project, &episodes, &[], release)?;
+            let strictness = if release {
+                Strictness::Release
+            } else {
+                Strictness::Check
+            };
+            let chosen = project.select(&episodes)?;
+            print_warnings(&review(&project, &chosen, strictness, Date::today()?)?.into_result()?);
             let summary = check(&project, &plan)?;
             print_warnings(&summary.warnings);
-            println!("{summary}");
+            outln!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status {
+            project,
+            json,
+            episodes,
+        } => {
+            let project = Project::load(&project)?;
+            let chosen = project.select(&episodes)?;
+            let lines = status::status(&project, &chosen)?;
+            if json {
+                let text = serde_json::to_string_pretty(&lines)
+                    .map_err(|e| Error::new(format!("cannot write the status as JSON: {e}")))?;
+                outln!("{text}");
+            } else {
+                out!("{}", status::render_text(&lines));
+                print_warnings(
+                    &review(&project, &chosen, Strictness::Build, Date::today()?)?.warnings,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accept {
+            project,
+            all,
+            episode,
+            sections,
+        } => {
+            let project = Project::load(&project)?;
+            let chosen = match (&episode, all) {
+                (Some(id), false) => project.select(std::slice::from_ref(id))?,
+                _ => project.episodes.iter().collect(),
+            };
+            let mut lock = Lock::load(&project.root)?;
+            let mut accepted = 0;
+            for episode in &chosen {
+                for stem in &sections {
+                    if !episode.sections.iter().any(|s| &s.stem == stem) {
+                        return Err(Error::new(format!(
+                            "episode `{}` has no section `{stem}`",
+                            episode.id
+                        ))
+                        .with_fix("give the section's file stem, such as 04-risks"));
+                    }
+                }
+                for section in &episode.sections {
+                    if !sections.is_empty() && !sections.contains(&section.stem) {
+                        continue;
+                    }
+                    match &section.clip {
+                        Some(clip) => {
+                            lock.accept(&episode.id, &section.stem, &section.text, clip)?;
+                            accepted += 1;
+                        }
+                        None if sections.contains(&section.stem) => {
+                            return Err(Error::in_file(
+                                &section.script,
+                                "the section has no recording to accept",
+                            )
+                            .with_fix(format!(
+                                "record it as audio/{}/{}.<wav|flac|mp3|ogg> first",
+                                episode.id, section.stem
+                            )));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            if all {
+                // Forget sections that no longer exist.
+                lock.retain(|ep, sec| {
+                    project
+                        .episode(ep)
+                        .is_some_and(|e| e.sections.iter().any(|s| s.stem == sec))
+                });
+            }
+            lock.save()?;
+            outln!(
+                "accepted {accepted} take(s) in {}",
+                shown(&lock.path()).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sheet {
+            project,
+            out,
+            todo,
+            episode,
+        } => {
+            let project = Project::load(&project)?;
+            let chosen = project.select(std::slice::from_ref(&episode))?;
+            let lines = status::status(&project, &chosen)?;
+            let input = sheet::for_episode(&project, chosen[0], &lines[0], todo);
+            let dir = out
+                .unwrap_or_else(|| project.root.join("out"))
+                .join("sheets");
+            check_out_dir(&project, &dir)?;
+            for (ext, text) in [
+                ("html", sheet::sheet_html(&input)),
+                ("txt", sheet::sheet_text(&input)),
+            ] {
+                let path = dir.join(format!("{episode}.sheet.{ext}"));
+                atomic::write_bytes(&path, text.as_bytes())?;
+                outln!("{}", shown(&path).display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { dir, from } => {
+            let summary = narrate::init::init(&dir, from.as_deref())?;
+            out!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::CleanCache { project } => {
             let project = Project::load(&project)?;
             let removed = narrate::speech::clear_cache(&speech_cache_dir(&project))?;
-            println!("removed {removed} cached speech file(s)");
+            outln!("removed {removed} cached speech file(s)");
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file, json } => {
             let inspection = inspect::inspect(&file)?;
             if json {
-                println!("{}", inspect::render_json(&inspection)?);
+                outln!("{}", inspect::render_json(&inspection)?);
             } else {
-                print!("{}", inspect::render_text(&inspection));
+                out!("{}", inspect::render_text(&inspection));
             }
             Ok(ExitCode::SUCCESS)
         }

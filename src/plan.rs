@@ -110,21 +110,7 @@ impl Plan {
         profiles: &[String],
         release: bool,
     ) -> Result<Plan> {
-        let chosen: Vec<&Episode> = if episodes.is_empty() {
-            project.episodes.iter().collect()
-        } else {
-            episodes
-                .iter()
-                .map(|id| {
-                    project.episode(id).ok_or_else(|| {
-                        let known: Vec<&str> =
-                            project.episodes.iter().map(|e| e.id.as_str()).collect();
-                        Error::new(format!("there is no episode `{id}`"))
-                            .with_fix(format!("choose one of: {}", known.join(", ")))
-                    })
-                })
-                .collect::<Result<_>>()?
-        };
+        let chosen = project.select(episodes)?;
         if release || project.require_recordings {
             for episode in &chosen {
                 refuse_synthesised(project, episode, release)?;
@@ -207,10 +193,12 @@ fn plan_episode(project: &Project, episode: &Episode, profile: Profile) -> Episo
             synthesised.join(", ")
         )
     });
-    let comment = match (&episode.description, note) {
-        (Some(description), Some(note)) => Some(format!("{description} {note}")),
-        (description, note) => note.or_else(|| description.clone()),
-    };
+    // …and its governance: version, approval, review date, source.
+    let governance = episode.governance.summary().map(|g| format!("({g})"));
+    let comment = [episode.description.clone(), governance, note]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| format!("{a} {b}"));
     let tags = tag_list([
         (TagKey::Title, Some(&episode.title)),
         (TagKey::Album, Some(&project.title)),

@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::governance::Governance;
 use crate::profile::{Profile, ProfileTable};
 use crate::speech::{Lexicon, SpeechConfig};
 
@@ -59,6 +60,8 @@ pub struct Defaults {
     pub pause: f64,
     /// Edge-silence trimming of narration clips.
     pub trim: TrimSettings,
+    /// Days before an episode's review date from which `check` and `build` warn.
+    pub review_warning_days: u32,
 }
 
 impl Default for Defaults {
@@ -67,6 +70,7 @@ impl Default for Defaults {
             profiles: vec!["guide".into()],
             pause: 1.5,
             trim: TrimSettings::default(),
+            review_warning_days: crate::governance::DEFAULT_WARN_DAYS,
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct Episode {
     pub language: Option<String>,
     /// The synthesiser voice for sections without a recording (default: by language).
     pub voice: Option<String>,
+    /// Version, approval and review dates, source document.
+    pub governance: Governance,
     pub sections: Vec<Section>,
 }
 
@@ -181,6 +187,8 @@ struct EpisodeTable {
     voice: Option<String>,
     order: Option<Vec<String>>,
     pause: Option<f64>,
+    #[serde(default)]
+    governance: Governance,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +322,22 @@ impl Project {
     /// The profile called `name`.
     pub fn profile(&self, name: &str) -> Option<&Profile> {
         self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// The episodes named by `ids`, in that order; all of them when `ids` is empty.
+    pub fn select(&self, ids: &[String]) -> Result<Vec<&Episode>> {
+        if ids.is_empty() {
+            return Ok(self.episodes.iter().collect());
+        }
+        ids.iter()
+            .map(|id| {
+                self.episode(id).ok_or_else(|| {
+                    let known: Vec<&str> = self.episodes.iter().map(|e| e.id.as_str()).collect();
+                    Error::new(format!("there is no episode `{id}`"))
+                        .with_fix(format!("choose one of: {}", known.join(", ")))
+                })
+            })
+            .collect()
     }
 
     /// The episode called `id`.
@@ -468,6 +492,7 @@ fn load_episode(
         description: table.description.clone(),
         language: table.language.clone(),
         voice: table.voice.clone(),
+        governance: table.governance.clone(),
         sections,
     })
 }

@@ -409,3 +409,48 @@ mod tests {
         assert_eq!(target_seconds("one two three", 180.0), 1.0);
     }
 }
+
+/// The sheet of `episode` from the project and its status (see [`crate::status`]).
+pub fn for_episode(
+    project: &crate::project::Project,
+    episode: &crate::project::Episode,
+    status: &crate::status::EpisodeStatus,
+    todo_only: bool,
+) -> SheetInput {
+    use crate::status::State;
+    let sections = episode
+        .sections
+        .iter()
+        .zip(&status.sections)
+        .map(|(section, line)| SheetSection {
+            record_into: match &section.clip {
+                Some(clip) => crate::report::relative(&project.root, clip),
+                None => format!("audio/{}/{}.wav", episode.id, section.stem),
+            },
+            title: section.title.clone(),
+            text: section.text.clone(),
+            target_seconds: line.estimated_seconds,
+            status: match line.state {
+                State::Missing => SheetStatus::Missing,
+                State::Synthesised => SheetStatus::Synthesised,
+                State::Stale | State::NewTake => SheetStatus::Stale,
+                State::Recorded => SheetStatus::Recorded,
+            },
+            pronunciations: pronunciations_in(&section.text, &project.lexicon),
+        })
+        .collect();
+    SheetInput {
+        project_title: project.title.clone(),
+        episode_id: episode.id.clone(),
+        episode_title: episode.title.clone(),
+        version: episode.governance.version.clone(),
+        language: episode
+            .language
+            .clone()
+            .or_else(|| project.language.clone())
+            .unwrap_or_default(),
+        words_per_minute: f64::from(project.speech.rate),
+        sections,
+        todo_only,
+    }
+}
