@@ -385,31 +385,6 @@ fn wrap(text: &str, first: &str, rest: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrap_keeps_lines_within_the_width() {
-        let text = "word ".repeat(40);
-        let wrapped = wrap(&text, "Label:  ", "        ");
-        assert!(wrapped.lines().all(|l| l.chars().count() <= TEXT_WIDTH));
-        assert!(wrapped.starts_with("Label:  word word"));
-        assert!(wrapped.lines().nth(1).unwrap().starts_with("        word"));
-        assert_eq!(
-            wrapped.split_whitespace().filter(|w| *w == "word").count(),
-            40
-        );
-    }
-
-    #[test]
-    fn durations_read_as_minutes_and_seconds() {
-        assert_eq!(duration(40.4), "about 40 s");
-        assert_eq!(duration(65.2), "about 1 min 05 s");
-        assert_eq!(target_seconds("one two three", 180.0), 1.0);
-    }
-}
-
 /// The sheet of `episode` from the project and its status (see [`crate::status`]).
 pub fn for_episode(
     project: &crate::project::Project,
@@ -452,5 +427,30 @@ pub fn for_episode(
         words_per_minute: f64::from(project.speech.rate),
         sections,
         todo_only,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_keeps_lines_within_the_width() {
+        let text = "word ".repeat(40);
+        let wrapped = wrap(&text, "Label:  ", "        ");
+        assert!(wrapped.lines().all(|l| l.chars().count() <= TEXT_WIDTH));
+        assert!(wrapped.starts_with("Label:  word word"));
+        assert!(wrapped.lines().nth(1).unwrap().starts_with("        word"));
+        assert_eq!(
+            wrapped.split_whitespace().filter(|w| *w == "word").count(),
+            40
+        );
+    }
+
+    #[test]
+    fn durations_read_as_minutes_and_seconds() {
+        assert_eq!(duration(40.4), "about 40 s");
+        assert_eq!(duration(65.2), "about 1 min 05 s");
+        assert_eq!(target_seconds("one two three", 180.0), 1.0);
     }
 }
