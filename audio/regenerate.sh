@@ -1,116 +1,258 @@
 #!/usr/bin/env bash
-# Regenerates the example's recordings: synthetic stand-ins for voice-talent takes.
+# Regenerates the example's recordings, synthetic stand-ins for voice-talent takes, and the
+# chapter chime, from the section scripts in scripts/.
 #
-# Voice: Festival with the CMU ARCTIC "slt" HTS voice (Debian: festvox-us-slt-hts), the
-# most natural offline English voice Debian packages: a statistical-parametric (HTS)
-# female voice, smoother and less robotic than espeak-ng's formant voices, flite's
-# diphones or festival's kal/ked diphones. It speaks slightly slowed down (about 145 words
-# per minute) for older listeners. Words in the project's [lexicon] are respelt first,
-# exactly as narrate does before synthesis.
+#   audio/regenerate.sh                      every take and the chime
+#   audio/regenerate.sh mitraclip/04-risks   only the named sections (or `chime`)
 #
-# Needs (Debian): festival festvox-us-slt-hts sox flac vorbis-tools lame python3
-# Run from anywhere: bash audio/regenerate.sh
+# It OVERWRITES the takes it makes: once a real recording replaces a take, name the other
+# sections instead of running it bare. Then run `narrate accept` to record the new takes
+# in narrate.lock.
 #
-# Every take gets 0.5 s of silence before and 0.7 s after (narrate trims it to its margin),
-# then is stored in a format chosen to exercise narrate's decoders and converters while
-# keeping audio/ small: mostly Ogg Vorbis and MP3, some FLAC, and a few WAV forms
-# (µ-law 8 kHz, 16-bit 22.05 kHz, 24-bit 16 kHz, 32-bit float 11.025 kHz).
-# The output is deterministic: the same scripts give the same files.
+# Debian packages it needs:
+#   festival festvox-us-slt-hts   the speech synthesiser and its voice
+#   sox                           editing, levels, resampling, WAV writing
+#   flac vorbis-tools lame        FLAC, Ogg Vorbis (oggenc) and MP3 encoders
+#   python3                       text preparation and the chime (standard library only)
+#   ffmpeg (optional)             ffprobe, for the summary printed at the end
+#   apt-get install -y festival festvox-us-slt-hts sox flac vorbis-tools lame python3
+#
+# Voice: Festival with cmu_us_slt_arctic_hts (package festvox-us-slt-hts), a female US
+# English HMM-based (HTS) voice. Compared on the same 421-word script with espeak-ng
+# (en-us, en-gb), Festival's kal and ked diphone voices and flite's slt, rms, awb and kal16,
+# it was the clearest and most human:
+#   - full-band: 32 kHz output with speech energy up to 16 kHz, where the diphone and
+#     flite voices stop at 8 kHz;
+#   - smooth formant and pitch movement without audible joins, where the diphone voices
+#     jump in spectrum and pitch at unit boundaries and the flite voices sound buzzy;
+#   - as intelligible as the best: an independent recogniser (pocketsphinx, en-us) scored
+#     a word error rate of 0.21, within the 0.16-0.26 band of the Festival and flite
+#     voices; espeak-ng scored 0.74, its formant synthesis too far from a human voice.
+# It is slowed to about 140 words per minute for older listeners (HTS speed factor below;
+# Festival's Duration_Stretch has no effect on HTS voices), with 0.7 s between paragraphs.
+# Words are respelt with narrate.toml's [lexicon] first, as narrate does before synthesis,
+# and a few more get Festival pronunciations (below); the scripts keep the approved
+# spelling.
+#
+# Deterministic: the HTS engine has no randomness, SoX runs with -R (fixed seeds for the
+# room tone and dither), Ogg serial numbers are fixed, and lame, flac and the chime maker
+# are deterministic: the same scripts and tool versions give the same bytes.
+
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-for tool in text2wave sox flac oggenc lame python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install festival festvox-us-slt-hts sox flac vorbis-tools lame python3" >&2; exit 1; }
+for tool in text2wave sox soxi flac oggenc lame python3; do
+    command -v "$tool" >/dev/null || {
+        echo "missing $tool: apt-get install festival festvox-us-slt-hts sox flac vorbis-tools lame python3" >&2
+        exit 1
+    }
 done
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+speed=0.87           # HTS speed factor: below 1 is slower
+paragraph_gap=0.7    # seconds of silence between paragraphs of a take
+room_tone=-66        # dBFS peak of the faint room tone under each take (narrate trims below -50)
 
-# The [lexicon] of narrate.toml as sed expressions: Word = "spoken" → s/\bWord\b/spoken/g
-lexicon_sed=$(awk '
-  /^\[/ { in_lexicon = ($0 == "[lexicon]"); next }
-  in_lexicon && /=/ {
-    split($0, kv, "=")
-    word = kv[1]; gsub(/^[ \t"]+|[ \t"]+$/, "", word)
-    spoken = substr($0, index($0, "=") + 1); gsub(/^[ \t"]+|[ \t"]+$/, "", spoken)
-    printf "s/\\b%s\\b/%s/gI;", word, spoken
-  }' narrate.toml)
+# One line per section: the script (episode/stem), the stored format, sample rate,
+# channels, silence before and after the speech in seconds (narrate trims it to its
+# margin), and the take's peak level in dBFS (takes differ, as real ones do).
+# Formats: ogg0/ogg1 (Vorbis -q 0/1), mp3-KBPS, flac (16-bit), wav16, wav24, wavf32 (IEEE
+# float), wavulaw (G.711 mu-law). A section whose script has `clip = "…"` is written
+# there; the others follow the convention audio/<episode>/<stem>.<ext>.
+# The mix of formats, rates and channel counts is on purpose: narrate must decode and
+# convert them all, while audio/ stays small.
+takes='
+mitraclip/01-what-it-is                        ogg1    22050 1 0.6 0.8 -3
+mitraclip/02-before                            wav16   22050 1 0.3 0.4 -4
+mitraclip/03-during                            mp3-40  22050 1 0.5 0.7 -3
+mitraclip/04-risks                             ogg0    22050 1 0.7 0.5 -5
+mitraclip/05-who-it-is-for                     flac    16000 1 0.4 0.6 -3
+mitraclip/06-recovery                          wavf32  11025 1 0.5 0.5 -6
+mitraclip/07-follow-up                         mp3-32  16000 1 0.6 0.8 -3
+mitraclip-explained/01-what-it-is              wav24   16000 1 0.8 0.6 -3
+mitraclip-explained/02-the-heart               ogg0    22050 1 0.5 0.5 -4
+mitraclip-explained/03-mitral-insufficiency    mp3-40  22050 1 0.6 0.7 -3
+mitraclip-explained/04-treatments              ogg0    22050 1 0.4 0.6 -2
+mitraclip-explained/05-how-it-works            flac    11025 2 0.5 0.8 -4
+mitraclip-explained/06-before                  ogg1    16000 1 0.7 0.4 -3
+mitraclip-explained/07-the-day                 mp3-40  22050 1 0.5 0.6 -3
+mitraclip-explained/08-procedure-room          ogg0    22050 1 0.6 0.5 -5
+mitraclip-explained/09-anaesthesia             ogg0    22050 1 0.3 0.7 -3
+mitraclip-explained/10-reaching-the-heart      ogg0    22050 2 0.5 0.5 -3
+mitraclip-explained/11-placing-the-clip        mp3-40  22050 1 0.8 0.6 -4
+mitraclip-explained/12-risks                   ogg1    22050 1 0.6 0.8 -3
+mitraclip-explained/13-what-to-expect          wavulaw  8000 1 0.5 0.5 -3
+mitraclip-explained/14-medicines-and-follow-up ogg0    22050 1 0.4 0.5 -2
+mitraclip-explained/15-at-home                 mp3-40  22050 1 0.6 0.7 -3
+'
 
-# How each take is stored: default Ogg Vorbis; these stems differ.
-format_of() {
-  case "$1" in
-    mitraclip/02-before) echo wav-mulaw-8k ;;
-    mitraclip/06-recovery) echo wav-16-22k ;;
-    mitraclip-explained/13-what-to-expect) echo wav-24-16k ;;
-    mitraclip-explained/01-what-it-is) echo wav-float-11k ;;
-    mitraclip/07-follow-up | mitraclip-explained/12-risks | mitraclip/takes/05-who-it-is-for-take-2) echo flac ;;
-    mitraclip/03-during | mitraclip-explained/03-mitral-insufficiency | mitraclip-explained/07-the-day | mitraclip-explained/11-placing-the-clip | mitraclip-explained/15-at-home) echo mp3 ;;
-    *) echo ogg ;;
-  esac
-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
-# encode TAKE.wav STEM: writes audio/STEM.<ext> in the chosen format.
-encode() {
-  local take=$1 stem=$2 out="audio/$2"
-  mkdir -p "$(dirname "$out")"
-  rm -f "$out".wav "$out".flac "$out".mp3 "$out".ogg
-  case "$(format_of "$stem")" in
-    wav-mulaw-8k) sox -D "$take" -r 8000 -e mu-law "$out.wav" ;;
-    wav-16-22k) sox -D "$take" -r 22050 -b 16 -e signed-integer "$out.wav" ;;
-    wav-24-16k) sox -D "$take" -r 16000 -b 24 -e signed-integer "$out.wav" ;;
-    wav-float-11k) sox -D "$take" -r 11025 -b 32 -e floating-point "$out.wav" ;;
-    flac) sox -D "$take" -r 16000 -b 16 "$work/flac.wav" && flac --silent --best --no-seektable -o "$out.flac" "$work/flac.wav" ;;
-    mp3) sox -D "$take" -r 22050 -b 16 "$work/mp3.wav" && lame --quiet -m m -b 40 "$work/mp3.wav" "$out.mp3" ;;
-    ogg) sox -D "$take" -r 22050 -b 16 "$work/ogg.wav" && oggenc --quiet --serial 1 -q 0 -o "$out.ogg" "$work/ogg.wav" ;;
-  esac
-}
+# Festival pronunciations (cmulex phone set) for words its letter-to-sound rules get
+# wrong; they apply after the [lexicon] respellings.
+cat > "$tmp/lexicon.scm" <<'SCM'
+(lex.add.entry '("catheterisation" n (((k ae) 2) ((th ax) 0) ((t er) 0) ((ax) 0) ((z ey) 1) ((sh ax n) 0))))
+(lex.add.entry '("echocardiograms" n (((eh) 2) ((k ow) 0) ((k aa r) 1) ((d iy) 0) ((ax) 0) ((g r ae m z) 2))))
+(lex.add.entry '("echocardiography" n (((eh) 2) ((k ow) 0) ((k aa r) 2) ((d iy) 0) ((aa) 1) ((g r ax) 0) ((f iy) 0))))
+(lex.add.entry '("gastroscopy" n (((g ae) 0) ((s t r aa) 1) ((s k ax) 0) ((p iy) 0))))
+(lex.add.entry '("interatrial" j (((ih n) 2) ((t er) 0) ((ey) 1) ((t r iy) 0) ((ax l) 0))))
+(lex.add.entry '("introducer" n (((ih n) 2) ((t r ax) 0) ((d uw) 1) ((s er) 0))))
+(lex.add.entry '("pericardium" n (((p eh) 2) ((r ih) 0) ((k aa r) 1) ((d iy) 0) ((ax m) 0))))
+(lex.add.entry '("regurgitation" n (((r iy) 0) ((g er) 2) ((jh ax) 0) ((t ey) 1) ((sh ax n) 0))))
+(lex.add.entry '("regurgitating" v (((r iy) 0) ((g er) 1) ((jh ax) 0) ((t ey) 2) ((t ih ng) 0))))
+(lex.add.entry '("tiredness" n (((t ay er d) 1) ((n ax s) 0))))
+(lex.add.entry '("transoesophageal" j (((t r ae n z) 2) ((ih) 0) ((s aa) 2) ((f ax) 0) ((jh iy) 1) ((ax l) 0))))
+SCM
 
-# speak TEXT_FILE STEM: synthesises, pads and encodes one take.
-speak() {
-  sed -E "$lexicon_sed" "$1" > "$work/spoken.txt"
-  text2wave -eval "(voice_cmu_us_slt_arctic_hts)" -eval "(Parameter.set 'Duration_Stretch 1.1)" \
-    "$work/spoken.txt" -o "$work/raw.wav"
-  sox -D "$work/raw.wav" -b 16 "$work/take.wav" pad 0.5 0.7
-  encode "$work/take.wav" "$2"
-}
-
-for script in scripts/*/*.md; do
-  episode=$(basename "$(dirname "$script")")
-  stem=$(basename "$script" .md)
-  # The narration text: everything after the closing +++ of the front matter.
-  awk '/^\+\+\+[ \t]*$/ { fences++; next } fences >= 2' "$script" > "$work/text.txt"
-  # A section that names its take with `clip = "audio/…"` is recorded there instead.
-  clip=$(sed -n 's/^clip = "audio\/\(.*\)\.[a-z0-9]*"$/\1/p' "$script")
-  speak "$work/text.txt" "${clip:-$episode/$stem}"
-  echo "audio/${clip:-$episode/$stem}"
-done
-
-# The chime between sections: two soft bell-like notes (E5 then A5) with exponential
-# decay, 5 ms fade-in, ending in silence; peak about -12 dBFS. 44.1 kHz mono FLAC.
-python3 - "$work/chime.wav" <<'PY'
-import math, struct, sys, wave
-rate, seconds = 44100, 0.9
-n = int(rate * seconds)
-notes = [(659.25, 0.0), (880.0, 0.16)]          # (Hz, start in s)
-samples = []
-for i in range(n):
-    t = i / rate
-    v = 0.0
-    for freq, start in notes:
-        if t >= start:
-            u = t - start
-            env = math.exp(-u * 6.0) * min(1.0, u / 0.005)
-            v += env * (math.sin(2 * math.pi * freq * u) + 0.25 * math.sin(2 * math.pi * 2 * freq * u))
-    fade_out = min(1.0, (n - 1 - i) / (rate * 0.1))   # the last 100 ms fade to zero
-    samples.append(v * fade_out)
-peak = max(abs(s) for s in samples)
-scale = 10 ** (-12 / 20) / peak
-with wave.open(sys.argv[1], "wb") as w:
-    w.setnchannels(1)
-    w.setsampwidth(2)
-    w.setframerate(rate)
-    w.writeframes(b"".join(struct.pack("<h", round(s * scale * 32767)) for s in samples))
+# Text preparation: prints the script's `clip` key (empty when it has none) and writes its
+# narration, respelt with narrate.toml's [lexicon] as narrate does it (whole words, any
+# case, longest entry first), one file per paragraph.
+cat > "$tmp/prepare.py" <<'PY'
+import re, sys, tomllib
+script, workdir = sys.argv[1], sys.argv[2]
+lines = open(script, encoding="utf-8").read().split("\n")
+fences = [i for i, line in enumerate(lines) if line.strip() == "+++"][:2]
+if len(fences) < 2 or fences[0] != 0:
+    sys.exit(f"{script}: no +++ front matter")
+front = tomllib.loads("\n".join(lines[1:fences[1]]))
+text = "\n".join(lines[fences[1] + 1:])
+with open("narrate.toml", "rb") as f:
+    lexicon = tomllib.load(f).get("lexicon", {})
+if lexicon:
+    words = sorted(lexicon, key=lambda w: (-len(w), w))
+    edge = lambda c: r"\b" if c.isalnum() or c == "_" else ""
+    pattern = re.compile("|".join(
+        edge(w[0]) + r"\s+".join(map(re.escape, w.split())) + edge(w[-1]) for w in words),
+        re.IGNORECASE)
+    spoken = {" ".join(w.split()).lower(): lexicon[w] for w in words}
+    text = pattern.sub(lambda m: spoken[" ".join(m.group(0).split()).lower()], text)
+paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+for n, paragraph in enumerate(paragraphs, 1):
+    with open(f"{workdir}/p{n:02d}.txt", "w", encoding="utf-8") as f:
+        f.write(paragraph + "\n")
+print(front.get("clip", ""))
 PY
-flac --silent --best --no-seektable -f -o audio/chime.flac "$work/chime.wav"
-echo audio/chime.flac
+
+# The chime: two soft bell-like notes, E5 then C5, each three sine partials with
+# exponential decay; 8 ms raised-cosine attack, 150 ms fade to exact zero at the end;
+# 0.85 s, peak -12 dBFS, 48 kHz 24-bit mono FLAC.
+make_chime() {
+    python3 - "$tmp/chime.raw" <<'PY'
+import math, struct, sys
+rate, length = 48000, 0.85
+notes = [(0.00, 659.255), (0.20, 523.251)]                           # (start s, Hz)
+partials = [(1.0, 1.0, 0.30), (2.0, 0.22, 0.16), (3.0, 0.06, 0.10)]  # (ratio, amp, decay s)
+attack, fade = 0.008, 0.15
+n = int(rate * length)
+x = [0.0] * n
+for start, f0 in notes:
+    s0 = int(start * rate)
+    for i in range(s0, n):
+        t = (i - s0) / rate
+        env = 0.5 - 0.5 * math.cos(math.pi * t / attack) if t < attack else 1.0
+        x[i] += env * sum(a * math.exp(-t / d) * math.sin(2 * math.pi * f0 * r * t)
+                          for r, a, d in partials)
+for i in range(n - int(fade * rate), n):
+    u = (n - 1 - i) / (fade * rate)
+    x[i] *= 0.5 - 0.5 * math.cos(math.pi * u)
+scale = 10 ** (-12 / 20) / max(abs(v) for v in x)
+full = (1 << 23) - 1
+with open(sys.argv[1], "wb") as f:                    # raw 24-bit little-endian
+    f.write(b"".join(struct.pack("<i", round(v * scale * full))[:3] for v in x))
+PY
+    flac -s -f -8 --force-raw-format --endian=little --sign=signed --channels=1 --bps=24 \
+        --sample-rate=48000 -o audio/chime.flac "$tmp/chime.raw"
+    echo audio/chime.flac
+}
+
+ext_of() {
+    case $1 in
+        ogg*) echo ogg ;; mp3-*) echo mp3 ;; flac) echo flac ;; wav*) echo wav ;;
+        *) echo "unknown format $1" >&2; return 1 ;;
+    esac
+}
+
+# One take: speech per paragraph, joined with pauses, padded with silence, levelled, a
+# faint room tone mixed under it, then converted and encoded.
+make_take() {
+    local id=$1 format=$2 rate=$3 channels=$4 lead=$5 tail=$6 peak=$7 serial=$8
+    local script="scripts/$id.md" episode=${id%%/*} stem=${id#*/}
+    [[ -f $script ]] || { echo "no script $script" >&2; return 1; }
+    local work="$tmp/$episode-$stem" ext out
+    mkdir -p "$work"
+    ext=$(ext_of "$format")
+    out=$(python3 "$tmp/prepare.py" "$script" "$work")
+    if [[ -n $out ]]; then
+        [[ $out == audio/*.$ext ]] || { echo "$script: clip $out is not audio/….$ext" >&2; return 1; }
+    else
+        out="audio/$episode/$stem.$ext"
+        rm -f "audio/$episode/$stem".{wav,flac,mp3,ogg,oga}   # exactly one take per section
+    fi
+    mkdir -p "$(dirname "$out")"
+
+    local parts=() p
+    for p in "$work"/p*.txt; do
+        text2wave -eval '(voice_cmu_us_slt_arctic_hts)' -eval "$tmp/lexicon.scm" \
+            -eval "(set! hts_engine_params (append hts_engine_params '((\"-r\" $speed))))" \
+            "$p" -o "${p%.txt}.wav"
+        [[ ${#parts[@]} -gt 0 ]] && parts+=("$work/gap.wav")
+        parts+=("${p%.txt}.wav")
+    done
+    local sr dur
+    sr=$(soxi -r "${parts[0]}")
+    sox -R -n -r "$sr" -c 1 -b 16 "$work/gap.wav" trim 0 "$paragraph_gap"
+    sox -R "${parts[@]}" "$work/speech.wav" pad "$lead" "$tail" gain -n "$peak"
+    dur=$(soxi -D "$work/speech.wav")
+    sox -R -n -r "$sr" -c 1 -b 16 "$work/tone.wav" synth "$dur" pinknoise gain -n "$room_tone"
+    sox -R -m -v 1 "$work/speech.wav" -v 1 "$work/tone.wav" -b 16 "$work/take.wav"
+
+    local convert=(rate -v "$rate" channels "$channels")
+    case $format in
+        wav16)   sox -R "$work/take.wav" -b 16 "$out" "${convert[@]}" ;;
+        wav24)   sox -R "$work/take.wav" -b 24 "$out" "${convert[@]}" ;;
+        wavf32)  sox -R "$work/take.wav" -e floating-point -b 32 "$out" "${convert[@]}" ;;
+        wavulaw) sox -R "$work/take.wav" -e mu-law -b 8 "$out" "${convert[@]}" ;;
+        flac)    sox -R "$work/take.wav" -b 16 "$work/pcm.wav" "${convert[@]}"
+                 flac -s -f -8 -o "$out" "$work/pcm.wav" ;;
+        ogg0|ogg1)
+                 sox -R "$work/take.wav" -b 16 "$work/pcm.wav" "${convert[@]}"
+                 oggenc -Q -q "${format#ogg}" --serial "$serial" -o "$out" "$work/pcm.wav" ;;
+        mp3-*)   sox -R "$work/take.wav" -b 16 "$work/pcm.wav" "${convert[@]}"
+                 local mode=m
+                 [[ $channels == 2 ]] && mode=j
+                 lame --quiet --noreplaygain -m "$mode" -b "${format#mp3-}" "$work/pcm.wav" "$out" ;;
+        *) echo "unknown format $format" >&2; return 1 ;;
+    esac
+    echo "$out"
+}
+
+selected=" $* "
+wanted() { [[ $selected == "  " || $selected == *" $1 "* ]]; }
+
+made=()
+if wanted chime; then made+=("$(make_chime)"); fi
+serial=1001
+while read -r id format rate channels lead tail peak; do
+    [[ -z $id ]] && continue
+    if wanted "$id"; then
+        made+=("$(make_take "$id" "$format" "$rate" "$channels" "$lead" "$tail" "$peak" "$serial")")
+    fi
+    serial=$((serial + 1))
+done <<< "$takes"
+
+# Every script needs a take: say so when the table above misses one.
+for script in scripts/*/*.md; do
+    id=${script#scripts/}
+    id=${id%.md}
+    grep -q "^$id[[:space:]]" <<< "$takes" || echo "warning: $script has no line in the takes table" >&2
+done
+
+if command -v ffprobe >/dev/null; then
+    for f in "${made[@]}"; do
+        printf '%-55s %s\n' "$f" "$(ffprobe -v error -show_entries stream=codec_name,sample_rate,channels,duration \
+            -of csv=p=0 "$f")"
+    done
+else
+    printf '%s\n' "${made[@]}"
+fi
 du -sh audio
