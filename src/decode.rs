@@ -23,11 +23,11 @@ use std::path::Path;
 use symphonia::core::codecs::audio::well_known as codec_ids;
 use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::probe::{Hint, Probe};
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::default::formats::WavReader;
+use symphonia::default::formats::{FlacReader, MpaReader, OggReader, WavReader};
 
 use crate::audio::Audio;
 use crate::error::{Error, Result};
@@ -461,6 +461,18 @@ fn read_exact_at(file: &mut File, pos: u64, buf: &mut [u8]) -> io::Result<()> {
     file.read_exact(buf)
 }
 
+/// The formats symphonia may find in a file that does not start as a WAV: FLAC, MPEG audio
+/// and Ogg. Not WAV: symphonia's probe searches the stream for any known marker, and its own
+/// WAV reader overflows on a hostile `fmt ` chunk (found by fuzzing: an MPEG sync word, then
+/// `RIFF…WAVE` with 65,535 channels). WAVs are read by [`WavLayout`] only.
+static OTHER_FORMATS: std::sync::LazyLock<Probe> = std::sync::LazyLock::new(|| {
+    let mut probe = Probe::default();
+    probe.register_format::<FlacReader<'_>>();
+    probe.register_format::<MpaReader<'_>>();
+    probe.register_format::<OggReader<'_>>();
+    probe
+});
+
 /// Opens a non-WAV file with symphonia's probe.
 fn open_other(path: &Path, file: File, file_len: u64, start: u64) -> Result<Box<dyn FormatReader>> {
     let stream = Window::new(Vec::new(), file, start, file_len - start);
@@ -469,7 +481,7 @@ fn open_other(path: &Path, file: File, file_len: u64, start: u64) -> Result<Box<
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    symphonia::default::get_probe()
+    OTHER_FORMATS
         .probe(
             &hint,
             mss,

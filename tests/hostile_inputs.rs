@@ -406,6 +406,18 @@ fn absurd_channel_counts() {
     );
 }
 
+/// Found by fuzzing: an MPEG sync word, then a WAV whose `fmt ` claims 64,513 channels.
+/// The file is probed as MPEG audio; the probe must not hand the embedded WAV to a reader
+/// that overflows on it.
+#[test]
+fn mpeg_sync_then_a_hostile_wav() {
+    let mut fmt = fmt_pcm(1, 44_100, 16);
+    fmt[2..4].copy_from_slice(&64_513u16.to_le_bytes());
+    let mut bytes = vec![0xFF, 0xFA];
+    bytes.extend(wav(&fmt, &[0x40; 200]));
+    hostile_clip("mpeg-then-wav", &bytes, Expect::Error(&[]));
+}
+
 #[test]
 fn sample_rate_zero() {
     let inspect = hostile_clip(
