@@ -21,6 +21,7 @@ pub mod lock;
 pub mod loudness;
 pub mod master;
 pub mod meta;
+pub mod meter;
 pub mod plan;
 pub mod profile;
 pub mod project;
