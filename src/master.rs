@@ -1,5 +1,13 @@
 //! Mastering: one gain to reach the loudness target, then a look-ahead true-peak limiter.
 //!
+//! The programme is streamed, never held whole: [`master_replay`] plays it from its source
+//! (a [`Replay`]: prepared clip files and silences, or audio in memory) once to measure it,
+//! then once per pass through gain and limiter into a [`Destination`], metering what comes
+//! out. Every pass starts again from the source with the total gain, so passes do not build
+//! on each other; a pass whose output is within 0.05 LU of the target and under the ceiling
+//! is the one that stays. Memory is a chunk and the limiter's look-ahead, whatever the
+//! programme's length.
+//!
 //! The limiter estimates the true peak with an 8× polyphase interpolator (Kaiser-windowed
 //! sinc, 32 taps a branch), works out the gain each sample needs to stay under the ceiling,
 //! and smooths that gain so it is already down when a peak arrives (look-ahead: a sliding
@@ -14,7 +22,8 @@ use serde::Serialize;
 
 use crate::audio::Audio;
 use crate::error::{Error, Result};
-use crate::loudness::{self, Loudness};
+use crate::loudness::Loudness;
+use crate::meter::{FastMeter, Figures};
 
 /// Interpolation factor of the true-peak estimate. BS.1770 asks for 4×; 8× with long
 /// branches tracks the waveform between samples more closely, so that meters with a finer
@@ -45,7 +54,7 @@ const MAX_PASSES: u32 = 8;
 const MAX_PEAK_FIXES: u32 = 3;
 /// Below this many LU per dB of extra gain, the loudness target is taken as out of reach.
 const MIN_SLOPE: f64 = 0.05;
-/// Frames per chunk when running the limiter over a whole programme.
+/// Frames per chunk when streaming a programme held in memory.
 const CHUNK_FRAMES: usize = 8192;
 /// Frames the limiter checks at once for its quiet fast path.
 const BLOCK_FRAMES: usize = 32;
@@ -135,14 +144,14 @@ pub struct MasterReport {
     pub input: Loudness,
     /// Gain applied in all, dB (the limiter's reductions come on top).
     pub gain_db: f64,
-    /// Frames the limiter turned down (in the pass that touched most, if there were several).
+    /// Frames the limiter turned down.
     pub limited_frames: u64,
     /// Frames in the programme.
     pub frames: u64,
-    /// Largest reduction the limiter applied, dB (0.0 if it never acted; over several
-    /// passes, the sum of each pass's largest, an upper bound).
+    /// Largest reduction the limiter applied, dB (0.0 if it never acted).
     pub max_gain_reduction_db: f64,
-    /// Passes of gain + limiter over the programme (1 unless limiting cost loudness).
+    /// Passes of gain + limiter over the programme (1 unless limiting cost loudness); each
+    /// starts again from the source, and the last one is the output.
     pub passes: u32,
     /// The programme as it goes out (before any dither).
     pub output: Loudness,
@@ -176,7 +185,9 @@ pub fn apply_gain_db(audio: &mut Audio, db: f64) {
 /// clip has no measurable loudness (silent, or shorter than 0.4 s). Peaks may pass full
 /// scale afterwards (the samples are floats); [`master`] brings them back under the ceiling.
 pub fn level_clip(audio: &mut Audio, target_lufs: f64) -> Option<f64> {
-    let measured = loudness::integrated(audio).ok().flatten()?;
+    let mut meter = FastMeter::new(audio.sample_rate, audio.channels, Figures::INTEGRATED).ok()?;
+    meter.add(&audio.samples);
+    let measured = meter.integrated_lufs()?;
     let gain = (target_lufs - measured).min(MAX_CLIP_GAIN_DB);
     if !gain.is_finite() {
         return None;
@@ -185,27 +196,96 @@ pub fn level_clip(audio: &mut Audio, target_lufs: f64) -> Option<f64> {
     Some(gain)
 }
 
-/// Masters `audio` in place: measure, one gain to the target, true-peak limiting.
-/// See [`master_measured`].
-pub fn master(audio: &mut Audio, settings: &MasterSettings) -> Result<MasterReport> {
-    settings.validate()?;
-    let input = loudness::measure(audio)?;
-    master_measured(audio, settings, input)
+/// A programme that can be played from the start as often as mastering needs.
+pub trait Replay {
+    fn sample_rate(&self) -> u32;
+    fn channels(&self) -> u16;
+    fn frames(&self) -> u64;
+    /// Hands the whole programme to `sink`, interleaved, in chunks of whole frames.
+    fn play(&self, sink: &mut dyn FnMut(&[f32]) -> Result<()>) -> Result<()>;
 }
 
-/// Masters `audio` in place, given its loudness as measured by [`loudness::measure`] or a
-/// [`loudness::Meter`] fed while it was being made (which saves a pass over the audio).
+impl Replay for Audio {
+    fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    fn channels(&self) -> u16 {
+        self.channels
+    }
+
+    fn frames(&self) -> u64 {
+        Audio::frames(self)
+    }
+
+    fn play(&self, sink: &mut dyn FnMut(&[f32]) -> Result<()>) -> Result<()> {
+        let step = CHUNK_FRAMES * usize::from(self.channels.max(1));
+        self.samples.chunks(step).try_for_each(sink)
+    }
+}
+
+/// Where the mastered programme goes. Each pass calls [`Destination::start`], hands over
+/// the whole output with [`Destination::write`] and ends with [`Destination::finish`]; a
+/// later pass replaces what an earlier one wrote, and only the last pass counts.
+pub trait Destination {
+    fn start(&mut self) -> Result<()>;
+    fn write(&mut self, samples: &[f32]) -> Result<()>;
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// A [`Destination`] in memory.
+#[derive(Debug, Default)]
+pub struct Collect(pub Vec<f32>);
+
+impl Destination for Collect {
+    fn start(&mut self) -> Result<()> {
+        self.0.clear();
+        Ok(())
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        self.0.extend_from_slice(samples);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Masters `audio` in place: measure, one gain to the target, true-peak limiting.
+/// See [`master_replay`].
+pub fn master(audio: &mut Audio, settings: &MasterSettings) -> Result<MasterReport> {
+    let mut out = Collect(Vec::with_capacity(audio.samples.len()));
+    let report = master_replay(audio, settings, &mut out)?;
+    audio.samples = out.0;
+    Ok(report)
+}
+
+/// Masters the programme `source` into `out`.
 ///
-/// One pass applies the gain and the limiter and meters the result. If limiting cost more
-/// than 0.05 LU, further passes add gain (within the cap) until the output is within
-/// 0.05 LU of the target; if the meter reads the true peak over the ceiling, another pass
-/// limits with a lower aim. The true peak stays at or under the ceiling after 16-bit dither.
-pub fn master_measured(
-    audio: &mut Audio,
+/// The first play measures the programme. Each pass then plays it again through the gain
+/// and the limiter into `out`, metering the result. If limiting cost more than 0.05 LU,
+/// further passes try more gain (within the cap), searched for between passes below and
+/// above the target, until the output is within 0.05 LU of it; if the meter reads the true
+/// peak over the ceiling, another pass limits with a lower aim. The true peak stays at or
+/// under the ceiling after 16-bit dither. When no sample, raised by the gain, could make the
+/// limiter act, the limiter is left out and one pass is exact.
+pub fn master_replay(
+    source: &dyn Replay,
     settings: &MasterSettings,
-    input: Loudness,
+    out: &mut dyn Destination,
 ) -> Result<MasterReport> {
     settings.validate()?;
+    let (rate, channels) = (source.sample_rate(), source.channels());
+    let mut meter = FastMeter::new(rate, channels, Figures::ALL)?;
+    source.play(&mut |chunk| {
+        meter.add(chunk);
+        Ok(())
+    })?;
+    let input = meter.loudness();
+    let input_peak = meter.sample_peak().unwrap_or(f32::INFINITY);
+
     let ceiling = settings.true_peak_ceiling_dbtp;
     let target = settings.target_lufs;
     let mut warnings = Vec::new();
@@ -234,33 +314,23 @@ pub fn master_measured(
     let mut aim_db = ceiling - settings.margin_db;
     let limit_ceiling = ceiling - DITHER_ALLOWANCE_DB;
 
-    // Each pass works on the result of the one before: `total` is the gain applied so far,
-    // `step` the gain this pass adds. Limiting eats part of any extra gain, so the total
-    // that reaches the target is searched for, from passes below and above it.
-    let mut total = 0.0;
-    let mut step = first_gain;
+    // Every pass plays the source with the total gain `gain`. Limiting eats part of any
+    // extra gain, so the gain that reaches the target is searched for, from passes below
+    // and above it.
+    let mut gain = first_gain;
     let mut below: Vec<(f64, f64)> = Vec::new();
     let mut above: Option<(f64, f64)> = None;
     let mut passes: u32 = 0;
     let mut peak_fixes = 0;
-    let mut output;
-    let mut stats = LimitStats {
-        limited_frames: 0,
-        max_gain_reduction_db: 0.0,
-    };
+    let (mut stats, mut output);
     loop {
-        let (this, out) = pass(audio, step, aim_db, settings)?;
-        output = out;
-        stats.limited_frames = stats.limited_frames.max(this.limited_frames);
-        stats.max_gain_reduction_db += this.max_gain_reduction_db;
-        total += step;
+        (stats, output) = pass(source, input_peak, gain, aim_db, settings, out)?;
         passes += 1;
         if let Some(tp) = output.true_peak_dbtp.filter(|&tp| tp > limit_ceiling) {
             // The meter reads the peaks higher than the limiter's estimate: aim lower.
             if peak_fixes < MAX_PEAK_FIXES {
                 peak_fixes += 1;
                 aim_db -= tp - limit_ceiling + 0.02;
-                step = 0.0;
                 continue;
             }
             warnings.push(format!(
@@ -272,67 +342,66 @@ pub fn master_measured(
         if passes >= MAX_PASSES {
             break;
         }
-        let Some(out) = output.integrated_lufs else {
+        let Some(out_lufs) = output.integrated_lufs else {
             break;
         };
-        if (out - target).abs() <= LOUDNESS_TOLERANCE_LU || capped {
+        if (out_lufs - target).abs() <= LOUDNESS_TOLERANCE_LU || capped {
             break;
         }
-        let next = if out < target {
-            below.push((total, out));
+        let next = if out_lufs < target {
+            below.push((gain, out_lufs));
             match (above, below.len()) {
-                (Some(hi), _) => between((total, out), hi, target),
+                (Some(hi), _) => between((gain, out_lufs), hi, target),
                 (None, n) if n >= 2 => {
                     // Extrapolate from the last two passes, at most twice the shortfall at a
-                    // time: passes build on each other, so overshooting and coming back
-                    // would leave peaks limited more than they need.
+                    // time, so that a poor slope estimate cannot send the gain far off.
                     let (g0, o0) = below[n - 2];
-                    let slope = (out - o0) / (total - g0);
+                    let slope = (out_lufs - o0) / (gain - g0);
                     if slope < MIN_SLOPE {
                         // More gain all goes into the limiter: the target is out of reach.
                         break;
                     }
-                    total + ((target - out) / slope.min(1.0)).min(2.0 * (target - out))
+                    gain + ((target - out_lufs) / slope.min(1.0)).min(2.0 * (target - out_lufs))
                 }
                 (None, _) => {
                     // One pass so far: the more of the programme the limiter touched, the
                     // less of a gain step comes through (about two thirds when it touched
                     // most of it, as with synthetic speech at −16 LUFS).
-                    let touched = this.limited_frames as f64 / audio.frames().max(1) as f64;
+                    let touched = stats.limited_frames as f64 / source.frames().max(1) as f64;
                     let slope = (1.0 - 0.6 * touched).clamp(0.5, 1.0);
-                    total + (target - out) / slope
+                    gain + (target - out_lufs) / slope
                 }
             }
         } else {
-            above = Some((total, out));
+            above = Some((gain, out_lufs));
             match below.last() {
-                Some(&lo) => between(lo, (total, out), target),
-                None => total - (out - target),
+                Some(&lo) => between(lo, (gain, out_lufs), target),
+                None => gain - (out_lufs - target),
             }
         };
         let next = next.min(settings.max_gain_db);
-        if (next - total).abs() < 1e-3 {
+        if (next - gain).abs() < 1e-3 {
             break;
         }
-        step = next - total;
+        gain = next;
     }
-    if let (Some(out), false) = (output.integrated_lufs, capped) {
-        if out < target - 0.2 {
+    if let (Some(out_lufs), false) = (output.integrated_lufs, capped) {
+        if out_lufs < target - 0.2 {
             warnings.push(format!(
-                "the programme reaches {out:.1} LUFS, not {target:.1}: it has too little \
+                "the programme reaches {out_lufs:.1} LUFS, not {target:.1}: it has too little \
                  headroom under the {ceiling:.1} dBTP ceiling"
             ));
-        } else if out > target + 0.2 {
+        } else if out_lufs > target + 0.2 {
             warnings.push(format!(
-                "the programme reaches {out:.1} LUFS, not {target:.1}"
+                "the programme reaches {out_lufs:.1} LUFS, not {target:.1}"
             ));
         }
     }
     Ok(MasterReport {
         input,
-        gain_db: total,
+        gain_db: gain,
         limited_frames: stats.limited_frames,
-        frames: audio.frames(),
+        frames: source.frames(),
         max_gain_reduction_db: stats.max_gain_reduction_db,
         passes,
         output,
@@ -347,64 +416,60 @@ fn between(lo: (f64, f64), hi: (f64, f64), target: f64) -> f64 {
     lo.0 + t * (hi.0 - lo.0)
 }
 
-/// One pass in place: gain, limiter, and the output metered on other threads meanwhile.
+/// One pass: the source through `gain_db` and the limiter (aiming at `ceiling_db`) into
+/// `out`, metered. The limiter is left out when no sample of the source (largest |sample|
+/// `input_peak`), raised by the gain, is loud enough to make it act: its output would be
+/// its input, bit for bit.
 fn pass(
-    audio: &mut Audio,
+    source: &dyn Replay,
+    input_peak: f32,
     gain_db: f64,
     ceiling_db: f64,
     settings: &MasterSettings,
+    out: &mut dyn Destination,
 ) -> Result<(LimitStats, Loudness)> {
-    let (rate, channels) = (audio.sample_rate, audio.channels);
-    loudness::measure_while(rate, channels, |sink| {
-        run_limiter(audio, gain_db, ceiling_db, settings, sink)
-    })
-}
-
-/// Runs gain + limiter over `audio` in place, chunk by chunk (the output lags the input, so
-/// it can go back into the same buffer), handing each output chunk to `sink`.
-fn run_limiter(
-    audio: &mut Audio,
-    gain_db: f64,
-    ceiling_db: f64,
-    settings: &MasterSettings,
-    sink: &mut dyn FnMut(&[f32]),
-) -> LimitStats {
-    let channels = usize::from(audio.channels.max(1));
+    let (rate, channels) = (source.sample_rate(), source.channels());
+    let mut meter = FastMeter::new(rate, channels, Figures::ALL)?;
     let mut limiter = Limiter::new(
-        audio.sample_rate,
-        audio.channels,
+        rate,
+        channels,
         ceiling_db,
         settings.lookahead_ms,
         settings.release_ms,
     );
     let g = db_to_gain(gain_db) as f32;
-    let samples = &mut audio.samples;
-    let step = CHUNK_FRAMES * channels;
-    let mut scaled = Vec::with_capacity(step);
-    let mut out = Vec::with_capacity(step + (limiter.latency_frames() + 1) * channels);
-    let (mut read, mut written) = (0, 0);
-    let mut emit = |out: &[f32], samples: &mut [f32]| {
-        sink(out);
-        samples[written..written + out.len()].copy_from_slice(out);
-        written += out.len();
+    let quiet = input_peak * g <= limiter.loud;
+    let limit = !quiet;
+    let mut scaled = Vec::new();
+    let mut limited = Vec::new();
+    out.start()?;
+    let mut emit = |samples: &[f32]| -> Result<()> {
+        meter.add(samples);
+        out.write(samples)
     };
-    while read < samples.len() {
-        let end = (read + step).min(samples.len());
-        scaled.clear();
-        if g == 1.0 {
-            scaled.extend_from_slice(&samples[read..end]);
+    source.play(&mut |chunk| {
+        let chunk = if g == 1.0 {
+            chunk
         } else {
-            scaled.extend(samples[read..end].iter().map(|&x| x * g));
+            scaled.clear();
+            scaled.extend(chunk.iter().map(|&x| x * g));
+            &scaled
+        };
+        if limit {
+            limited.clear();
+            limiter.process(chunk, &mut limited);
+            emit(&limited)
+        } else {
+            emit(chunk)
         }
-        read = end;
-        out.clear();
-        limiter.process(&scaled, &mut out);
-        emit(&out, samples);
+    })?;
+    if limit {
+        limited.clear();
+        limiter.finish(&mut limited);
+        emit(&limited)?;
     }
-    out.clear();
-    limiter.finish(&mut out);
-    emit(&out, samples);
-    limiter.stats()
+    out.finish()?;
+    Ok((limiter.stats(), meter.loudness()))
 }
 
 /// Runs the limiter alone over `audio` in place (no loudness gain, no margin).
@@ -414,12 +479,21 @@ pub fn limit(
     lookahead_ms: f64,
     release_ms: f64,
 ) -> LimitStats {
-    let settings = MasterSettings {
+    let mut limiter = Limiter::new(
+        audio.sample_rate,
+        audio.channels,
+        ceiling_dbtp,
         lookahead_ms,
         release_ms,
-        ..MasterSettings::default()
-    };
-    run_limiter(audio, 0.0, ceiling_dbtp, &settings, &mut |_| {})
+    );
+    let mut out = Vec::with_capacity(audio.samples.len());
+    let step = CHUNK_FRAMES * usize::from(audio.channels.max(1));
+    for chunk in audio.samples.chunks(step) {
+        limiter.process(chunk, &mut out);
+    }
+    limiter.finish(&mut out);
+    audio.samples = out;
+    limiter.stats()
 }
 
 /// The larger of two values known not to be NaN (cheaper than `f32::max`).
@@ -828,7 +902,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loudness::measure;
+    use crate::loudness::{self, measure};
     use std::f64::consts::PI;
 
     /// Deterministic speech-like test signal: a peaky glottal-pulse-like harmonic series on a
@@ -894,7 +968,12 @@ mod tests {
         println!("quiet: {report:?}");
         assert!((i + 16.0).abs() <= 0.1, "integrated {i}");
         assert!(tp <= -1.0, "true peak {tp}");
-        assert_eq!(report.output, check);
+        // The report's figures are ebur128's (to rounding in the last digits).
+        let out = report.output;
+        assert!((out.integrated_lufs.unwrap() - i).abs() < 1e-9);
+        assert!((out.loudness_range_lu - check.loudness_range_lu).abs() < 1e-9);
+        assert_eq!(out.true_peak_dbtp, check.true_peak_dbtp);
+        assert_eq!(out.sample_peak_dbfs, check.sample_peak_dbfs);
         assert!(
             silent.iter().all(|&i| a.samples[i] == 0.0),
             "silence changed"

@@ -382,6 +382,12 @@ impl FastMeter {
         finite(energy_to_loudness(sum / count as f64))
     }
 
+    /// Largest |sample| over all channels, when the meter measures sample peaks.
+    pub fn sample_peak(&self) -> Option<f32> {
+        let peaks = self.sample_peak.as_deref()?;
+        Some(peaks.iter().fold(0.0, |m: f32, &p| m.max(p)))
+    }
+
     /// Loudness range (EBU Tech 3342) as `ebur128` computes it, LU.
     fn loudness_range(&self) -> f64 {
         let Some(list) = &self.short_terms else {
