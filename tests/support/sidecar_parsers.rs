@@ -92,7 +92,7 @@ pub fn json_chapters(text: &str) -> Result<(serde_json::Value, Vec<Mark>), Strin
                     return Err(format!("{key} {printed} has more than 3 decimals"));
                 }
                 let seconds = v.as_f64().ok_or(format!("{key} is not a number"))?;
-                if !(seconds >= 0.0) {
+                if seconds.is_nan() || seconds < 0.0 {
                     return Err(format!("{key} {seconds} is negative"));
                 }
                 Ok((seconds * 1000.0).round() as u64)
@@ -226,9 +226,12 @@ fn vtt_time(text: &str) -> Result<u64, String> {
     let digits = |x: &str, len: Option<usize>| {
         !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()) && len.is_none_or(|l| x.len() == l)
     };
-    if !(digits(h, None) && h.len() >= 2 && digits(m, Some(2)) && digits(s, Some(2)))
-        || !digits(ms, Some(3))
-    {
+    let well_formed = digits(h, None)
+        && h.len() >= 2
+        && digits(m, Some(2))
+        && digits(s, Some(2))
+        && digits(ms, Some(3));
+    if !well_formed {
         return Err(bad());
     }
     let n = |x: &str| x.parse::<u64>().map_err(|_| bad());
