@@ -233,6 +233,22 @@ pub fn decode_file(path: &Path) -> Result<Audio> {
     if samples.is_empty() {
         return Err(empty_clip(path));
     }
+    // A float WAV can hold NaN or infinity; one such sample silently wrecks the loudness
+    // measurement and the gain of the whole episode.
+    if let Some(bad) = samples.iter().position(|x| !x.is_finite()) {
+        let count = samples.iter().filter(|x| !x.is_finite()).count();
+        return Err(Error::in_file(
+            path,
+            format!(
+                "the audio holds {count} sample{} that are not numbers (NaN or infinity), the \
+                 first at {:.3} s",
+                if count == 1 { "" } else { "s" },
+                seconds(bad / ch, sample_rate)
+            ),
+        )
+        .at(format!("{:.3} s", seconds(bad / ch, sample_rate)))
+        .with_fix(FIX_REEXPORT));
+    }
     samples.shrink_to_fit();
     Ok(Audio {
         sample_rate,

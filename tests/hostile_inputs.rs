@@ -151,7 +151,8 @@ fn good_project(name: &str) -> Scratch {
 }
 
 /// Every file under the project's inputs (narrate.toml, scripts/, audio/, anything else but
-/// out/), with its bytes: compared before and after a run to show nothing was written.
+/// out/ and narrate's caches), with its bytes: compared before and after a run to show
+/// nothing was written.
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(dir: &Path, root: &Path, found: &mut BTreeMap<PathBuf, Vec<u8>>) {
         let Ok(entries) = fs::read_dir(dir) else {
@@ -160,7 +161,9 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         for entry in entries.flatten() {
             let path = entry.path();
             let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if rel == Path::new("out") {
+            // Outputs, and narrate's own caches (`.narrate-cache/`…), are not inputs.
+            let name = rel.to_string_lossy();
+            if rel == Path::new("out") || name.starts_with(".narrate") {
                 continue;
             }
             let meta = fs::symlink_metadata(&path).unwrap();
@@ -416,6 +419,23 @@ fn mpeg_sync_then_a_hostile_wav() {
     let mut bytes = vec![0xFF, 0xFA];
     bytes.extend(wav(&fmt, &[0x40; 200]));
     hostile_clip("mpeg-then-wav", &bytes, Expect::Error(&[]));
+}
+
+/// A float WAV holding NaN and infinities: refused, not mastered into a wrong level.
+#[test]
+fn float_samples_that_are_not_numbers() {
+    let mut samples = tone(44_100);
+    samples[22_050] = f32::NAN;
+    samples[30_000] = f32::INFINITY;
+    samples[30_001] = f32::NEG_INFINITY;
+    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut fmt = fmt_pcm(1, 44_100, 32);
+    fmt[0..2].copy_from_slice(&3u16.to_le_bytes());
+    hostile_clip(
+        "float-nan",
+        &wav(&fmt, &data),
+        Expect::Error(&["3 samples that are not numbers", "0.500 s"]),
+    );
 }
 
 #[test]
