@@ -1,23 +1,44 @@
-//! Running a build: render every planned output in parallel and write the WAV, its
-//! sidecars and its report, each atomically.
+//! Running a build: decide which outputs are out of date, prepare the clips they need on a
+//! pool of worker threads shared by the whole build, then master each output, streaming it
+//! into its WAV, and write its sidecars and report, each atomically.
+//!
+//! An output is up to date when its build key (narrate's version, its whole plan, and the
+//! content of every input: manifest, scripts, recordings, synthesised speech) is the one
+//! recorded when its files were written, and the files are still exactly those files (see
+//! [`crate::incremental`]). Such an output is not touched; the build reports it as unchanged.
+//!
+//! Work is scheduled on one pool of `available_parallelism` threads: every distinct clip
+//! (by content and preparation) is a task, and an output becomes a task as soon as its last
+//! clip is ready, ahead of the clips still waiting, so mastering starts early and the cores
+//! stay busy without any output starting threads of its own.
 
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::atomic;
-use crate::dither::quantize_i16;
+use crate::clips::{clips_dir, ClipCache};
+use crate::dither::Quantizer;
 use crate::error::{Error, Result};
+use crate::incremental::{key_of, record_path, FileHashes, OutputRecord, Summary};
 use crate::loudness::Loudness;
-use crate::master::{master, MasterSettings};
-use crate::plan::{EpisodePlan, Plan};
+use crate::master::{master_replay, Destination, MasterSettings};
+use crate::meta::EpisodeMeta;
+use crate::plan::{EpisodePlan, Item, Plan};
 use crate::project::{Project, MANIFEST};
-use crate::render::render;
+use crate::render::{jobs, lay_out, ClipJob, Ready};
 use crate::report::Report;
 use crate::sidecars::SidecarKind;
-use crate::wav::writer::{file_size as wav_file_size, write_wav_file, WavSpec};
+use crate::speech::{cache_path, SpeechRequest};
+use crate::timeline::Timeline;
+use crate::wav::writer::{file_size as wav_file_size, WavSpec, WavWriter};
+
+/// Bumped when what a build key covers changes.
+const KEY_FORMAT: u32 = 1;
 
 /// Where and how to build.
 #[derive(Debug, Clone)]
@@ -39,6 +60,10 @@ pub struct Built {
     /// Sections whose narration is synthesised.
     pub synthesised: usize,
     pub warnings: Vec<String>,
+    /// The output was up to date: nothing was built or written.
+    pub unchanged: bool,
+    /// Clips this output needed that had to be prepared (not found in the cache).
+    pub clips_prepared: usize,
 }
 
 /// Checks that the output folder is not inside the project's inputs.
@@ -84,57 +109,334 @@ pub fn check_out_dir(project: &Project, out_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Builds every output of `plan`, in parallel on all cores. Returns one result per output,
-/// in plan order; a failed output leaves whatever was there before untouched.
+/// The files one output consists of, by name in its profile's folder: the WAV, the
+/// sidecars and the report.
+fn output_files(plan: &EpisodePlan) -> Vec<String> {
+    let stem = &plan.meta.id;
+    let mut names = vec![format!("{stem}.wav")];
+    names.extend(SidecarKind::ALL.iter().map(|k| k.file_name(stem)));
+    names.push(format!("{stem}.report.json"));
+    names
+}
+
+/// The build key of `plan`: a hash over everything its files are made from. `None` when an
+/// input does not exist yet (speech still to be synthesised): the output is then out of date.
+fn build_key(project: &Project, plan: &EpisodePlan, hashes: &FileHashes) -> Result<Option<String>> {
+    let mut parts: Vec<Vec<u8>> = vec![
+        b"narrate output".to_vec(),
+        KEY_FORMAT.to_le_bytes().to_vec(),
+        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        // Every field of the plan (profile, tags, sections, items, pauses, speech settings)
+        // and the project's warnings, which the report repeats.
+        format!("{plan:?}").into_bytes(),
+        format!("{:?}", project.warnings).into_bytes(),
+        project.root.as_os_str().as_encoded_bytes().to_vec(),
+    ];
+    let mut input = |path: &Path, used_by: Option<&Path>| -> Result<()> {
+        let (_, sha256) = hashes.sha256(path).map_err(|e| match used_by {
+            Some(script) => e.or_place(format!("used by {}", script.display())),
+            None => e,
+        })?;
+        parts.push(path.as_os_str().as_encoded_bytes().to_vec());
+        parts.push(sha256.into_bytes());
+        Ok(())
+    };
+    input(&project.root.join(MANIFEST), None)?;
+    for section in &plan.sections {
+        input(&section.script, None)?;
+        for item in &section.items {
+            match item {
+                Item::Silence { .. } => {}
+                Item::Clip { path, .. } => input(path, Some(&section.script))?,
+                Item::Speech {
+                    text,
+                    language,
+                    voice,
+                } => {
+                    let request = SpeechRequest {
+                        text,
+                        language,
+                        voice: voice.as_deref(),
+                        config: &plan.speech.config,
+                        lexicon: &plan.speech.lexicon,
+                        script: &section.script,
+                    };
+                    let spoken = cache_path(&request, &plan.speech.cache_dir);
+                    if !spoken.exists() {
+                        return Ok(None);
+                    }
+                    input(&spoken, Some(&section.script))?;
+                }
+            }
+        }
+    }
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    Ok(Some(key_of(&parts)))
+}
+
+/// An output that needs building.
+struct Pending<'a> {
+    /// Index in the plan.
+    index: usize,
+    plan: &'a EpisodePlan,
+    key: Option<String>,
+    /// For each of its jobs (in play order), the index of the distinct job.
+    jobs: Vec<usize>,
+    bar: ProgressBar,
+}
+
+/// Work for the pool.
+#[derive(Debug, Clone, Copy)]
+enum Task {
+    Clip(usize),
+    Output(usize),
+}
+
+/// The pool's shared state.
+struct Board {
+    tasks: VecDeque<Task>,
+    /// Tasks not finished yet (queued or running).
+    unfinished: usize,
+    /// Per distinct job, its result once run.
+    ready: Vec<Option<Result<Arc<Ready>>>>,
+    /// Per distinct job, the pending outputs that use it.
+    users: Vec<Vec<usize>>,
+    /// Per pending output, its jobs not run yet.
+    waiting: Vec<usize>,
+}
+
+/// Builds every output of `plan`, on all cores. Returns one result per output, in plan
+/// order; a failed output leaves whatever was there before untouched.
 pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Result<Built>> {
     let outputs = &plan.outputs;
+    let hashes = FileHashes::load(&project.root);
+    let cache = ClipCache::new(clips_dir());
+    let out_dir = absolute(&options.out_dir);
     let bars = MultiProgress::with_draw_target(if options.progress {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     });
-    let style = ProgressStyle::with_template("{prefix:>32} [{bar:30}] {pos}/{len} sections")
+    let style = ProgressStyle::with_template("{prefix:>32} [{bar:30}] {pos}/{len} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
 
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Built>>>> =
-        Mutex::new(outputs.iter().map(|_| None).collect());
+    // Which outputs are out of date, and the clips they need.
+    let mut results: Vec<Option<Result<Built>>> = outputs.iter().map(|_| None).collect();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut distinct: Vec<ClipJob> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut cleaned = Vec::new();
+    for (index, output) in outputs.iter().enumerate() {
+        let dir = out_dir.join(&output.profile.name);
+        if !cleaned.contains(&dir) {
+            atomic::clean_leftovers(&dir);
+            cleaned.push(dir.clone());
+        }
+        let key = match build_key(project, output, &hashes) {
+            Ok(key) => key,
+            Err(e) => {
+                results[index] = Some(Err(e));
+                continue;
+            }
+        };
+        let record = record_path(
+            &project.root,
+            &out_dir,
+            &output.profile.name,
+            &output.meta.id,
+        );
+        if let Some(key) = &key {
+            if let Some(built) = unchanged(&record, key, &out_dir, &dir, output) {
+                results[index] = Some(Ok(built));
+                continue;
+            }
+        }
+        let mut ids = Vec::new();
+        let mut failed = None;
+        for job in jobs(output) {
+            match job.id(&hashes) {
+                Ok(id) => {
+                    let next = distinct.len();
+                    let at = *by_id.entry(id).or_insert(next);
+                    if at == next {
+                        distinct.push(job);
+                    }
+                    ids.push(at);
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failed {
+            results[index] = Some(Err(e));
+            continue;
+        }
+        let bar = bars.add(ProgressBar::new(ids.len() as u64 + 1));
+        bar.set_style(style.clone());
+        bar.set_prefix(output.wav_path().display().to_string());
+        bar.set_message("clips");
+        pending.push(Pending {
+            index,
+            plan: output,
+            key,
+            jobs: ids,
+            bar,
+        });
+    }
+
+    // The pool: clips first, in the order outputs need them; an output as soon as its
+    // clips are ready, ahead of the remaining clips.
+    let mut users = vec![Vec::new(); distinct.len()];
+    let mut waiting = Vec::with_capacity(pending.len());
+    for (p, output) in pending.iter().enumerate() {
+        let mut mine: Vec<usize> = output.jobs.clone();
+        mine.sort_unstable();
+        mine.dedup();
+        for &j in &mine {
+            users[j].push(p);
+        }
+        waiting.push(mine.len());
+    }
+    let mut tasks: VecDeque<Task> = (0..pending.len())
+        .filter(|&p| waiting[p] == 0)
+        .map(Task::Output)
+        .collect();
+    tasks.extend((0..distinct.len()).map(Task::Clip));
+    let board = Mutex::new(Board {
+        unfinished: distinct.len() + pending.len(),
+        tasks,
+        ready: distinct.iter().map(|_| None).collect(),
+        users,
+        waiting,
+    });
+    let wake = Condvar::new();
+    let done: Mutex<Vec<(usize, Result<Built>)>> = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(outputs.len());
+        .min(distinct.len() + pending.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(output) = outputs.get(i) else { break };
-                let bar = bars.add(ProgressBar::new(output.sections.len() as u64));
-                bar.set_style(style.clone());
-                bar.set_prefix(output.wav_path().display().to_string());
-                let result = build_one(project, output, &options.out_dir, &|| bar.inc(1));
-                bar.finish_and_clear();
-                if let Ok(mut slots) = results.lock() {
-                    slots[i] = Some(result);
+                let task = {
+                    let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+                    loop {
+                        if let Some(task) = b.tasks.pop_front() {
+                            break Some(task);
+                        }
+                        if b.unfinished == 0 {
+                            break None;
+                        }
+                        b = wake.wait(b).unwrap_or_else(|e| e.into_inner());
+                    }
+                };
+                let Some(task) = task else { break };
+                match task {
+                    Task::Clip(j) => {
+                        let result = distinct[j].run(&cache, &hashes).map(Arc::new);
+                        let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+                        b.ready[j] = Some(result);
+                        for p in b.users[j].clone() {
+                            pending[p].bar.inc(1);
+                            b.waiting[p] -= 1;
+                            if b.waiting[p] == 0 {
+                                b.tasks.push_front(Task::Output(p));
+                            }
+                        }
+                        b.unfinished -= 1;
+                    }
+                    Task::Output(p) => {
+                        let output = &pending[p];
+                        let ready: Result<Vec<Arc<Ready>>> = {
+                            let b = board.lock().unwrap_or_else(|e| e.into_inner());
+                            output
+                                .jobs
+                                .iter()
+                                .map(|&j| match &b.ready[j] {
+                                    Some(Ok(r)) => Ok(Arc::clone(r)),
+                                    Some(Err(e)) => Err(e.clone()),
+                                    None => Err(Error::new("a clip was not prepared")),
+                                })
+                                .collect()
+                        };
+                        output.bar.set_message("mastering");
+                        let result = ready.and_then(|ready| {
+                            build_one(project, output, &ready, &out_dir, &hashes)
+                        });
+                        output.bar.finish_and_clear();
+                        done.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((output.index, result));
+                        let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+                        b.unfinished -= 1;
+                    }
                 }
+                wake.notify_all();
             });
         }
     });
+    hashes.save();
+    if !distinct.is_empty() {
+        cache.tidy();
+    }
+    for (index, result) in done.into_inner().unwrap_or_default() {
+        results[index] = Some(result);
+    }
     results
-        .into_inner()
-        .unwrap_or_default()
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Error::new("the build of this output did not finish"))))
         .collect()
 }
 
-/// Renders one output and writes the WAV, the sidecars and the report.
+/// `path` made absolute against the working directory (so that records do not depend on
+/// where the build was started).
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The output as it stands, if its record shows it up to date with `key`.
+fn unchanged(
+    record: &Path,
+    key: &str,
+    out_dir: &Path,
+    dir: &Path,
+    plan: &EpisodePlan,
+) -> Option<Built> {
+    let record = OutputRecord::load(record)?;
+    if !record.is_current(key, out_dir, dir, &output_files(plan)) {
+        return None;
+    }
+    let summary = record.summary;
+    Some(Built {
+        wav: out_dir.join(plan.wav_path()),
+        duration_seconds: summary.duration_seconds,
+        chapters: summary.chapters,
+        loudness: summary.loudness(),
+        synthesised: summary.synthesised,
+        warnings: summary.warnings,
+        unchanged: true,
+        clips_prepared: 0,
+    })
+}
+
+/// Lays out one output from its prepared clips, masters it into its WAV, and writes the
+/// sidecars, the report and the record of the build.
 fn build_one(
     project: &Project,
-    plan: &EpisodePlan,
+    output: &Pending,
+    ready: &[Arc<Ready>],
     out_dir: &Path,
-    tick: &dyn Fn(),
+    hashes: &FileHashes,
 ) -> Result<Built> {
-    let mut rendered = render(plan, tick)?;
+    let plan = output.plan;
+    let mut rendered = lay_out(plan, ready);
     let profile = &plan.profile;
     let spec = WavSpec {
         sample_rate: profile.sample_rate,
@@ -148,25 +450,40 @@ fn build_one(
         true_peak_ceiling_dbtp: profile.true_peak_dbtp,
         ..MasterSettings::default()
     };
-    let mastering = master(&mut rendered.audio, &settings)?;
-    rendered.warnings.extend(mastering.warnings.iter().cloned());
-    let samples = quantize_i16(&rendered.audio.samples, plan.dither_seed());
 
     let wav = out_dir.join(plan.wav_path());
-    if let Some(dir) = wav.parent() {
-        atomic::clean_leftovers(dir);
-    }
-    let timeline = &rendered.timeline;
-    write_wav_file(&wav, spec, &plan.meta, timeline, &samples)?;
+    let mut mastering = None;
+    atomic::write_with(&wav, |out| {
+        let mut destination = WavDestination {
+            out: Some(out),
+            writer: None,
+            spec,
+            meta: &plan.meta,
+            timeline,
+            seed: plan.dither_seed(),
+            path: &wav,
+            quantizer: Quantizer::new(plan.dither_seed()),
+            buf: Vec::new(),
+        };
+        mastering = Some(master_replay(
+            &rendered.programme,
+            &settings,
+            &mut destination,
+        )?);
+        Ok(())
+    })?;
+    let mastering = mastering.ok_or_else(|| Error::new("the episode was not mastered"))?;
+    rendered.warnings.extend(mastering.warnings.iter().cloned());
 
     let file_name = format!("{}.wav", plan.meta.id);
+    let timeline = &rendered.timeline;
     let texts: Vec<&str> = plan.sections.iter().map(|s| s.text.as_str()).collect();
+    let mut written = vec![wav.clone()];
     for kind in SidecarKind::ALL {
         let text = kind.render(&plan.meta, timeline, &file_name, &texts);
-        atomic::write_bytes(
-            &wav.with_file_name(kind.file_name(&plan.meta.id)),
-            text.as_bytes(),
-        )?;
+        let path = wav.with_file_name(kind.file_name(&plan.meta.id));
+        atomic::write_bytes(&path, text.as_bytes())?;
+        written.push(path);
     }
 
     let mut warnings = project.warnings.clone();
@@ -179,18 +496,93 @@ fn build_one(
         &project.root.join(MANIFEST),
         &file_name,
         warnings,
+        &|path| hashes.sha256(path),
     )?;
-    atomic::write_bytes(
-        &wav.with_file_name(format!("{}.report.json", plan.meta.id)),
-        report.to_json().as_bytes(),
-    )?;
+    let report_path = wav.with_file_name(format!("{}.report.json", plan.meta.id));
+    atomic::write_bytes(&report_path, report.to_json().as_bytes())?;
+    written.push(report_path);
+
+    let synthesised = plan.sections.iter().filter(|s| s.synthesised).count();
+    let summary = Summary {
+        duration_seconds: timeline.duration_seconds(),
+        chapters: timeline.chapters.len(),
+        integrated_lufs: mastering.output.integrated_lufs,
+        true_peak_dbtp: mastering.output.true_peak_dbtp,
+        loudness_range_lu: mastering.output.loudness_range_lu,
+        sample_peak_dbfs: mastering.output.sample_peak_dbfs,
+        synthesised,
+        warnings: rendered.warnings.clone(),
+    };
+    // Speech synthesised during this build has a key only now.
+    let key = match &output.key {
+        Some(key) => Some(key.clone()),
+        None => build_key(project, plan, hashes)?,
+    };
+    if let Some(key) = key {
+        let record = record_path(&project.root, out_dir, &profile.name, &plan.meta.id);
+        OutputRecord::new(key, out_dir, &written, summary).save(&record);
+    }
 
     Ok(Built {
         wav,
         duration_seconds: timeline.duration_seconds(),
         chapters: timeline.chapters.len(),
         loudness: mastering.output,
-        synthesised: plan.sections.iter().filter(|s| s.synthesised).count(),
+        synthesised,
         warnings: rendered.warnings,
+        unchanged: false,
+        clips_prepared: ready.iter().filter(|r| r.made).count(),
     })
+}
+
+/// Each mastering pass written into the WAV from its start, through the TPDF quantiser
+/// (restarted with the output's seed each pass, so the last pass's bytes are what any one
+/// pass would have written).
+struct WavDestination<'a, 'w> {
+    /// The file between passes; the writer holds it during one.
+    out: Option<&'w mut BufWriter<File>>,
+    writer: Option<WavWriter<&'w mut BufWriter<File>>>,
+    spec: WavSpec,
+    meta: &'a EpisodeMeta,
+    timeline: &'a Timeline,
+    seed: u64,
+    path: &'a Path,
+    quantizer: Quantizer,
+    buf: Vec<i16>,
+}
+
+impl Destination for WavDestination<'_, '_> {
+    fn start(&mut self) -> Result<()> {
+        let out = self
+            .out
+            .take()
+            .ok_or_else(|| Error::new("the WAV writer was not finished").or_file(self.path))?;
+        out.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(self.path, "write", &e))?;
+        let writer = WavWriter::new(out, self.spec, self.meta, self.timeline)
+            .map_err(|e| e.or_file(self.path))?
+            .file(self.path);
+        self.writer = Some(writer);
+        self.quantizer = Quantizer::new(self.seed);
+        Ok(())
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| Error::new("the WAV writer was not started").or_file(self.path))?;
+        self.buf.clear();
+        self.quantizer.process(samples, &mut self.buf);
+        writer.write_i16(&self.buf)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| Error::new("the WAV writer was not started").or_file(self.path))?;
+        self.out = Some(writer.finish()?);
+        Ok(())
+    }
 }

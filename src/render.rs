@@ -1,28 +1,28 @@
-//! Rendering an episode plan: decode and convert every clip, trim it, and lay the
-//! chapters end to end with their pauses. Chapter positions are fixed here, in frames.
+//! Rendering an episode plan: every item that plays audio becomes a [`ClipJob`] (decode,
+//! convert, trim, level: see [`crate::clips`]), and the prepared clips are laid end to end
+//! with their pauses into a [`Programme`]. Chapter positions are fixed here, in frames,
+//! from the prepared clips' lengths alone: no audio is read to lay an episode out.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::audio::Audio;
-use crate::convert::convert;
-use crate::decode::decode_file;
-use crate::error::{Error, Result};
-use crate::filter::telephone_band;
-use crate::master::{level_clip, MasterSettings};
-use crate::plan::{EpisodePlan, Item};
+use crate::clips::{ClipCache, Prepared, Recipe};
+use crate::error::Result;
+use crate::incremental::{key_of, FileHashes};
+use crate::plan::{EpisodePlan, Item, Speech};
 use crate::profile::Profile;
-use crate::silence::{trim_edges, Trimmed};
-use crate::speech::{synthesize, SpeechRequest};
+use crate::programme::Programme;
+use crate::project::TrimSettings;
+use crate::speech::{cache_key, cache_path, synthesize, SpeechRequest};
 use crate::timeline::{Chapter, Timeline};
 
-/// A rendered episode, still in float, at the profile's rate and channel count.
+/// A laid-out episode: its audio (still in float, as clip files and silences), its chapters
+/// and what each chapter played.
 #[derive(Debug)]
 pub struct Rendered {
-    pub audio: Audio,
+    pub programme: Programme,
     pub timeline: Timeline,
     /// For each chapter, the clips it played.
     pub clips: Vec<Vec<ClipUse>>,
@@ -50,39 +50,45 @@ pub fn frames_for(seconds: f64, rate: u32) -> u64 {
     (seconds * f64::from(rate)).round() as u64
 }
 
-/// Renders `plan`. `on_section` is called after each chapter is laid down.
-pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
+/// Where an item's audio comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum JobSource<'a> {
+    /// A recording.
+    File(&'a Path),
+    /// Speech synthesised into the speech cache.
+    Speech(SpeechRequest<'a>, &'a Speech),
+}
+
+/// The audio of one item, to be prepared.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipJob<'a> {
+    pub source: JobSource<'a>,
+    pub trim: Option<TrimSettings>,
+    pub level: bool,
+    pub profile: &'a Profile,
+    /// The script of the section that plays it, named in errors.
+    pub used_by: &'a Path,
+}
+
+/// A job's result: the clip as reports name it and its prepared audio.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// The recording, or the cached synthesised speech.
+    pub path: PathBuf,
+    pub prepared: Arc<Prepared>,
+    /// Whether it had to be prepared (false: the cache had it).
+    pub made: bool,
+}
+
+/// The jobs of `plan`, in the order the items play; silences have none.
+pub fn jobs(plan: &EpisodePlan) -> Vec<ClipJob<'_>> {
     let profile = &plan.profile;
-    let rate = profile.sample_rate;
-    let align = profile.chapter_alignment();
-    let mut out = Audio::silence(rate, profile.channels, 0);
-    let mut chapters = Vec::with_capacity(plan.sections.len());
-    let mut clips = Vec::with_capacity(plan.sections.len());
-    let mut warnings = Vec::new();
-
-    // Clips played more than once (a chime) are loaded once.
-    let mut uses: HashMap<&Path, usize> = HashMap::new();
-    for item in plan.sections.iter().flat_map(|s| &s.items) {
-        if let Item::Clip { path, .. } = item {
-            *uses.entry(path).or_default() += 1;
-        }
-    }
-    let mut cache: HashMap<&Path, Loaded> = HashMap::new();
-
-    let mut pending_pause = 0.0;
+    let mut jobs = Vec::new();
     for section in &plan.sections {
-        let pause = frames_for(pending_pause + section.pause_before, rate);
-        let start = align_up(out.frames() + pause, align);
-        pad_to(&mut out, start);
-        let mut used = Vec::new();
         for item in &section.items {
-            let (path, trim, level) = match item {
-                Item::Silence { seconds } => {
-                    let end = out.frames() + frames_for(*seconds, rate);
-                    pad_to(&mut out, end);
-                    continue;
-                }
-                Item::Clip { path, trim, level } => (Cow::Borrowed(path.as_path()), trim, *level),
+            let (source, trim, level) = match item {
+                Item::Silence { .. } => continue,
+                Item::Clip { path, trim, level } => (JobSource::File(path), *trim, *level),
                 Item::Speech {
                     text,
                     language,
@@ -96,163 +102,156 @@ pub fn render(plan: &EpisodePlan, on_section: &dyn Fn()) -> Result<Rendered> {
                         lexicon: &plan.speech.lexicon,
                         script: &section.script,
                     };
-                    let spoken = synthesize(&request, &plan.speech.cache_dir)?;
-                    (Cow::Owned(spoken.path), &None, profile.level_clips)
+                    let source = JobSource::Speech(request, &plan.speech);
+                    (source, None, profile.level_clips)
                 }
             };
-            let loaded = match cache.get(&*path) {
-                Some(hit) => hit.clone(),
-                None => {
-                    let loaded = load(&path, profile)
-                        .map_err(|e| e.or_place(format!("used by {}", section.script.display())))?;
-                    warnings.extend(loaded.warnings.iter().cloned());
-                    if let Cow::Borrowed(shared) = path {
-                        if uses.get(shared).copied().unwrap_or(0) > 1 {
-                            cache.insert(shared, loaded.clone());
-                        }
-                    }
-                    loaded
+            jobs.push(ClipJob {
+                source,
+                trim,
+                level,
+                profile,
+                used_by: &section.script,
+            });
+        }
+    }
+    jobs
+}
+
+impl ClipJob<'_> {
+    /// An id shared by every job that prepares the same audio, known before it runs: the
+    /// prepared clip's key for a recording, a key over the speech request and the
+    /// preparation for speech (whose audio exists only once synthesised).
+    pub fn id(&self, hashes: &FileHashes) -> Result<String> {
+        match self.source {
+            JobSource::File(path) => Ok(self.recipe(path, hashes)?.key()),
+            JobSource::Speech(request, _) => {
+                let level = self
+                    .level
+                    .then(|| self.profile.target_lufs.to_bits().to_le_bytes().to_vec());
+                Ok(key_of(&[
+                    b"narrate speech clip",
+                    cache_key(&request).as_bytes(),
+                    &self.profile.sample_rate.to_le_bytes(),
+                    &self.profile.channels.to_le_bytes(),
+                    &[u8::from(self.profile.telephone_band)],
+                    &level.unwrap_or_default(),
+                ]))
+            }
+        }
+    }
+
+    /// The recording (or cached speech) this job reads, if it exists yet.
+    pub fn input(&self) -> Option<PathBuf> {
+        match self.source {
+            JobSource::File(path) => Some(path.to_path_buf()),
+            JobSource::Speech(request, speech) => {
+                Some(cache_path(&request, &speech.cache_dir)).filter(|p| p.exists())
+            }
+        }
+    }
+
+    fn recipe(&self, path: &Path, hashes: &FileHashes) -> Result<Recipe> {
+        let (_, sha256) = hashes
+            .sha256(path)
+            .map_err(|e| e.or_place(format!("used by {}", self.used_by.display())))?;
+        Ok(Recipe::new(
+            path.to_path_buf(),
+            sha256,
+            self.profile,
+            self.trim,
+            self.level,
+        ))
+    }
+
+    /// Synthesises the speech if needed, and prepares the clip (or finds it in `cache`).
+    pub fn run(&self, cache: &ClipCache, hashes: &FileHashes) -> Result<Ready> {
+        let path = match self.source {
+            JobSource::File(path) => path.to_path_buf(),
+            JobSource::Speech(request, speech) => synthesize(&request, &speech.cache_dir)?.path,
+        };
+        let recipe = self.recipe(&path, hashes)?;
+        let (prepared, made) = cache
+            .prepare(&recipe, self.used_by)
+            .map_err(|e| e.or_place(format!("used by {}", self.used_by.display())))?;
+        Ok(Ready {
+            path,
+            prepared: Arc::new(prepared),
+            made,
+        })
+    }
+}
+
+/// Lays `plan` out from its jobs' results (`ready`, in the order of [`jobs`]).
+pub fn lay_out(plan: &EpisodePlan, ready: &[Arc<Ready>]) -> Rendered {
+    let profile = &plan.profile;
+    let rate = profile.sample_rate;
+    let align = profile.chapter_alignment();
+    let mut programme = Programme::new(rate, profile.channels);
+    let mut chapters = Vec::with_capacity(plan.sections.len());
+    let mut clips = Vec::with_capacity(plan.sections.len());
+    let mut warnings: Vec<String> = Vec::new();
+    let mut next = ready.iter();
+
+    let mut pending_pause = 0.0;
+    for section in &plan.sections {
+        let pause = frames_for(pending_pause + section.pause_before, rate);
+        let start = align_up(programme.frames() + pause, align);
+        programme.pad_to(start);
+        let mut used = Vec::new();
+        for item in &section.items {
+            if let Item::Silence { seconds } = item {
+                programme.silence(frames_for(*seconds, rate));
+                continue;
+            }
+            let Some(clip) = next.next() else {
+                // The caller's list is shorter than the plan: lay out what there is.
+                break;
+            };
+            let facts = &clip.prepared.facts;
+            for warning in clip.prepared.warnings(&clip.path) {
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
                 }
-            };
-            let mut audio = loaded.audio;
-            let trimmed = match trim {
-                Some(settings) => trim_edges(&mut audio, settings).ok_or_else(|| {
-                    Error::in_file(
-                        &path,
-                        format!(
-                            "the recording is silent: nothing in it is louder than {} dBFS",
-                            settings.threshold_db
-                        ),
-                    )
-                    .at(format!("used by {}", section.script.display()))
-                    .with_fix("check the take, or lower defaults.trim.threshold_db in narrate.toml")
-                })?,
-                None => Trimmed::default(),
-            };
-            let level_gain_db = if level {
-                level_clip(&mut audio, profile.target_lufs)
-            } else {
-                None
-            };
-            if level_gain_db.is_some_and(|g| g >= MasterSettings::default().max_gain_db) {
-                warnings.push(format!(
-                    "{}: the take is very quiet; it was raised by the most allowed ({:.0} dB) and may still sound quieter and noisier than the others",
-                    path.display(),
-                    MasterSettings::default().max_gain_db
-                ));
             }
             used.push(ClipUse {
-                path: path.into_owned(),
-                source_rate: loaded.source_rate,
-                source_channels: loaded.source_channels,
-                source_frames: loaded.source_frames,
-                trimmed_head: trimmed.head,
-                trimmed_tail: trimmed.tail,
-                level_gain_db,
-                frames: audio.frames(),
+                path: clip.path.clone(),
+                source_rate: facts.source_rate,
+                source_channels: facts.source_channels,
+                source_frames: facts.source_frames,
+                trimmed_head: facts.trimmed_head,
+                trimmed_tail: facts.trimmed_tail,
+                level_gain_db: facts.level_gain_db,
+                frames: facts.frames,
             });
-            out.samples.extend_from_slice(&audio.samples);
+            programme.clip(Arc::clone(&clip.prepared));
         }
         chapters.push(Chapter {
             title: section.title.clone(),
             start,
-            length: out.frames() - start,
+            length: programme.frames() - start,
         });
         clips.push(used);
         pending_pause = section.pause_after;
-        on_section();
     }
     let tail = frames_for(plan.tail_pause, rate);
-    let end = align_up(out.frames() + tail, align);
-    pad_to(&mut out, end);
+    let end = align_up(programme.frames() + tail, align);
+    programme.pad_to(end);
 
     let timeline = Timeline {
         sample_rate: rate,
-        total_frames: out.frames(),
+        total_frames: programme.frames(),
         chapters,
     };
-    Ok(Rendered {
-        audio: out,
+    Rendered {
+        programme,
         timeline,
         clips,
         warnings,
-    })
-}
-
-/// A clip decoded and converted to the profile's rate and channels, before trimming.
-#[derive(Debug, Clone)]
-struct Loaded {
-    audio: Audio,
-    source_rate: u32,
-    source_channels: u16,
-    source_frames: u64,
-    warnings: Vec<String>,
-}
-
-/// Decodes `path`, band-limits it for telephony when the profile asks (before
-/// resampling, at the source rate), and converts it to the profile's format.
-fn load(path: &Path, profile: &Profile) -> Result<Loaded> {
-    let mut decoded = decode_file(path)?;
-    let (source_rate, source_channels, source_frames) =
-        (decoded.sample_rate, decoded.channels, decoded.frames());
-    let mut warnings = Vec::new();
-    if source_rate < profile.sample_rate && source_rate < 16_000 {
-        warnings.push(format!(
-            "{}: recorded at {source_rate} Hz, below speech quality; it will sound muffled",
-            path.display()
-        ));
     }
-    let clipped = clipped_runs(&decoded);
-    if clipped > 0 {
-        warnings.push(format!(
-            "{}: {clipped} places reach full scale for 3 or more samples in a row; the take is probably clipped (distorted)",
-            path.display()
-        ));
-    }
-    if profile.telephone_band {
-        telephone_band(&mut decoded);
-    }
-    let audio =
-        convert(decoded, profile.sample_rate, profile.channels).map_err(|e| e.or_file(path))?;
-    Ok(Loaded {
-        audio,
-        source_rate,
-        source_channels,
-        source_frames,
-        warnings,
-    })
-}
-
-/// Number of runs of 3 or more consecutive samples (per channel) at full scale.
-fn clipped_runs(audio: &Audio) -> usize {
-    let channels = usize::from(audio.channels.max(1));
-    (0..channels)
-        .map(|c| {
-            let mut runs = 0;
-            let mut run = 0;
-            for s in audio.samples.iter().skip(c).step_by(channels) {
-                if s.abs() >= 0.999 {
-                    run += 1;
-                    if run == 3 {
-                        runs += 1;
-                    }
-                } else {
-                    run = 0;
-                }
-            }
-            runs
-        })
-        .sum()
 }
 
 /// `frames` rounded up to a multiple of `align`.
 fn align_up(frames: u64, align: u64) -> u64 {
     frames.div_ceil(align) * align
-}
-
-/// Extends `audio` with digital silence to `frames` frames.
-fn pad_to(audio: &mut Audio, frames: u64) {
-    audio
-        .samples
-        .resize(frames as usize * usize::from(audio.channels), 0.0);
 }

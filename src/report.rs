@@ -71,6 +71,8 @@ pub struct InputEntry {
 
 impl Report {
     /// Assembles the report; paths are given relative to `root`, with `/` separators.
+    /// `hash` gives an input's size and SHA-256 (e.g. [`sha256_file`], or a cache of it).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &EpisodePlan,
         rendered: &Rendered,
@@ -79,6 +81,7 @@ impl Report {
         manifest: &Path,
         output: &str,
         warnings: Vec<String>,
+        hash: &dyn Fn(&Path) -> Result<(u64, String)>,
     ) -> Result<Report> {
         let timeline = &rendered.timeline;
         let rel = |p: &Path| relative(root, p);
@@ -110,7 +113,7 @@ impl Report {
             .into_iter()
             .filter(|p| seen.insert(*p))
             .map(|p| {
-                let (bytes, sha256) = sha256_file(p)?;
+                let (bytes, sha256) = hash(p)?;
                 Ok(InputEntry {
                     path: rel(p),
                     bytes,

@@ -1,0 +1,422 @@
+//! Prepared clips: each distinct use of a recording, decoded, band-limited, converted,
+//! trimmed and levelled once, and cached by content in the build cache's `clips/` folder
+//! (see [`crate::incremental::cache_home`]).
+//!
+//! A clip use is identified by a [`Recipe`]: the SHA-256 of the file's content, the
+//! profile's rate, channels and telephone band, the trim settings, the levelling target and
+//! narrate's version. Its key names two files, written atomically:
+//! - `<key>.f32`: the prepared audio, interleaved little-endian `f32` at the profile's rate;
+//! - `<key>.json`: its [`ClipFacts`] (frames, source format, what trimming removed, the
+//!   levelling gain, problems found), written last, so that its presence means the audio is
+//!   complete.
+//!
+//! Mastering then streams an episode from these files as often as it needs, so memory is
+//! bounded by one clip, never by the episode; and a rebuild after one clip changed prepares
+//! that clip alone.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic;
+use crate::audio::Audio;
+use crate::convert::convert;
+use crate::decode::decode_file;
+use crate::error::{Error, Result};
+use crate::filter::telephone_band;
+use crate::incremental::{cache_home, key_of};
+use crate::master::{level_clip, MAX_CLIP_GAIN_DB};
+use crate::meter::fold_peaks;
+use crate::profile::Profile;
+use crate::project::TrimSettings;
+use crate::silence::{trim_edges, Trimmed};
+
+/// Bumped whenever preparation changes what it produces for the same recipe.
+pub const CLIP_FORMAT: u32 = 1;
+
+/// Bytes per stored sample.
+const SAMPLE_BYTES: usize = 4;
+
+/// Frames read or written per block.
+const IO_FRAMES: usize = 16 * 1024;
+
+/// A prepared clip not used for this long is removed from the cache.
+const MAX_AGE: Duration = Duration::from_secs(60 * 24 * 3600);
+/// How often the cache is tidied, and how stale a clip's last-use time may get before it is
+/// refreshed (so that a clip in use is never removed, without writing on every build).
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The prepared-clip folder of the build cache.
+pub fn clips_dir() -> PathBuf {
+    cache_home().join("clips")
+}
+
+/// How one clip use is prepared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipe {
+    /// The recording (or the cached synthesised speech).
+    pub source: PathBuf,
+    /// SHA-256 of its content (lowercase hex).
+    pub sha256: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Band-limit to 300–3400 Hz before resampling.
+    pub telephone_band: bool,
+    pub trim: Option<TrimSettings>,
+    /// Bring the clip to this integrated loudness, LUFS.
+    pub level_lufs: Option<f64>,
+}
+
+impl Recipe {
+    /// The recipe for `source` (content `sha256`) in `profile`.
+    pub fn new(
+        source: PathBuf,
+        sha256: String,
+        profile: &Profile,
+        trim: Option<TrimSettings>,
+        level: bool,
+    ) -> Recipe {
+        Recipe {
+            source,
+            sha256,
+            sample_rate: profile.sample_rate,
+            channels: profile.channels,
+            telephone_band: profile.telephone_band,
+            trim,
+            level_lufs: level.then_some(profile.target_lufs),
+        }
+    }
+
+    /// The cache key (64 hex digits): everything that decides the prepared audio.
+    pub fn key(&self) -> String {
+        let trim = self.trim.map_or_else(Vec::new, |t| {
+            [t.threshold_db.to_bits(), t.margin.to_bits()]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        });
+        let level = self
+            .level_lufs
+            .map_or_else(Vec::new, |l| l.to_bits().to_le_bytes().to_vec());
+        key_of(&[
+            b"narrate prepared clip",
+            &CLIP_FORMAT.to_le_bytes(),
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            self.sha256.as_bytes(),
+            &self.sample_rate.to_le_bytes(),
+            &self.channels.to_le_bytes(),
+            &[u8::from(self.telephone_band), u8::from(self.trim.is_some())],
+            &trim,
+            &level,
+        ])
+    }
+}
+
+/// What preparing a clip found and did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipFacts {
+    pub format: u32,
+    pub key: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Frames of prepared audio.
+    pub frames: u64,
+    pub source_rate: u32,
+    pub source_channels: u16,
+    pub source_frames: u64,
+    /// Frames trimmed from the start and end (at the output rate).
+    pub trimmed_head: u64,
+    pub trimmed_tail: u64,
+    /// Gain applied to level the take, dB.
+    pub level_gain_db: Option<f64>,
+    /// Largest |sample| of the prepared audio.
+    pub peak: f32,
+    /// Problems with the recording, without its path (see [`Prepared::warnings`]).
+    pub notes: Vec<String>,
+}
+
+/// A prepared clip in the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The `.f32` file.
+    pub data: PathBuf,
+    pub facts: ClipFacts,
+}
+
+impl Prepared {
+    /// The warnings to show for the clip at `path` (the recording as the user named it).
+    pub fn warnings(&self, path: &Path) -> Vec<String> {
+        let mut warnings: Vec<String> = self
+            .facts
+            .notes
+            .iter()
+            .map(|note| format!("{}: {note}", path.display()))
+            .collect();
+        if self
+            .facts
+            .level_gain_db
+            .is_some_and(|g| g >= MAX_CLIP_GAIN_DB)
+        {
+            warnings.push(format!(
+                "{}: the take is very quiet; it was raised by the most allowed ({MAX_CLIP_GAIN_DB:.0} dB) and may still sound quieter and noisier than the others",
+                path.display(),
+            ));
+        }
+        warnings
+    }
+
+    /// Reads the prepared audio from the start.
+    pub fn open(&self) -> Result<ClipReader> {
+        let file = File::open(&self.data).map_err(|e| damaged(&self.data, &e))?;
+        Ok(ClipReader {
+            file,
+            path: self.data.clone(),
+            left: self.facts.frames * u64::from(self.facts.channels),
+            bytes: Vec::new(),
+        })
+    }
+}
+
+fn damaged(path: &Path, err: &std::io::Error) -> Error {
+    Error::io(path, "read the prepared clip", err).with_fix(
+        "the build cache was changed while narrate ran: delete the .narrate-cache folder and build again",
+    )
+}
+
+/// Sequential reader of a prepared clip's samples.
+#[derive(Debug)]
+pub struct ClipReader {
+    file: File,
+    path: PathBuf,
+    /// Samples not read yet.
+    left: u64,
+    bytes: Vec<u8>,
+}
+
+impl ClipReader {
+    /// Samples not read yet.
+    pub fn remaining(&self) -> u64 {
+        self.left
+    }
+
+    /// Appends the next `count` samples (at most what remains) to `out`.
+    pub fn read(&mut self, count: usize, out: &mut Vec<f32>) -> Result<()> {
+        let count = count.min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        self.bytes.resize(count * SAMPLE_BYTES, 0);
+        self.file
+            .read_exact(&mut self.bytes)
+            .map_err(|e| damaged(&self.path, &e))?;
+        out.extend(
+            self.bytes
+                .chunks_exact(SAMPLE_BYTES)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+        self.left -= count as u64;
+        Ok(())
+    }
+}
+
+/// The prepared-clip cache of one project.
+#[derive(Debug, Clone)]
+pub struct ClipCache {
+    dir: PathBuf,
+}
+
+impl ClipCache {
+    pub fn new(dir: PathBuf) -> ClipCache {
+        ClipCache { dir }
+    }
+
+    fn paths(&self, key: &str) -> (PathBuf, PathBuf) {
+        (
+            self.dir.join(format!("{key}.f32")),
+            self.dir.join(format!("{key}.json")),
+        )
+    }
+
+    /// The cached clip for `key`, if it is there and whole. Its last-use time (the
+    /// modification time of its `.json`) is brought up to date if it is a day old.
+    pub fn lookup(&self, key: &str) -> Option<Prepared> {
+        let (data, facts_path) = self.paths(key);
+        let facts: ClipFacts = serde_json::from_slice(&fs::read(&facts_path).ok()?).ok()?;
+        let bytes = facts.frames * u64::from(facts.channels) * SAMPLE_BYTES as u64;
+        let whole = facts.format == CLIP_FORMAT
+            && facts.key == key
+            && fs::metadata(&data).is_ok_and(|m| m.len() == bytes);
+        if !whole {
+            return None;
+        }
+        let now = SystemTime::now();
+        if age(&facts_path, now).is_some_and(|a| a > DAY) {
+            if let Ok(file) = File::options().write(true).open(&facts_path) {
+                let _ = file.set_modified(now);
+            }
+        }
+        Some(Prepared { data, facts })
+    }
+
+    /// Removes clips not used for 60 days, and what interrupted runs left behind. Runs at
+    /// most once a day (best effort: errors are ignored).
+    pub fn tidy(&self) {
+        let marker = self.dir.join(".tidied");
+        let now = SystemTime::now();
+        if age(&marker, now).is_some_and(|a| a < DAY) {
+            return;
+        }
+        if fs::write(&marker, b"").is_err() {
+            return;
+        }
+        atomic::clean_leftovers(&self.dir);
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let old = |limit: Duration| age(&path, now).is_some_and(|a| a > limit);
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("json") if old(MAX_AGE) => {
+                    let _ = fs::remove_file(path.with_extension("f32"));
+                    let _ = fs::remove_file(&path);
+                }
+                // Audio whose facts never got written (an interrupted preparation).
+                Some("f32") if old(DAY) && !path.with_extension("json").exists() => {
+                    let _ = fs::remove_file(&path);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The prepared clip for `recipe`, from the cache or made now. `used_by` (the section's
+    /// script) is named in errors. Returns whether it had to be made.
+    ///
+    /// Safe to call from several threads: a recipe is prepared once.
+    pub fn prepare(&self, recipe: &Recipe, used_by: &Path) -> Result<(Prepared, bool)> {
+        let key = recipe.key();
+        let lock = key_lock(&key);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = self.lookup(&key) {
+            return Ok((hit, false));
+        }
+        let (audio, facts) = make(recipe, key, used_by)?;
+        let (data, facts_path) = self.paths(&facts.key);
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::io(&self.dir, "create the build cache folder", &e))?;
+        atomic::write_with(&data, |out| {
+            let mut bytes = Vec::with_capacity(IO_FRAMES * SAMPLE_BYTES);
+            for block in audio.samples.chunks(IO_FRAMES) {
+                bytes.clear();
+                bytes.extend(block.iter().flat_map(|s| s.to_le_bytes()));
+                out.write_all(&bytes)
+                    .map_err(|e| Error::io(&data, "write", &e))?;
+            }
+            Ok(())
+        })?;
+        let json = serde_json::to_vec_pretty(&facts)
+            .map_err(|e| Error::new(format!("cannot describe the prepared clip: {e}")))?;
+        atomic::write_bytes(&facts_path, &json)?;
+        Ok((Prepared { data, facts }, true))
+    }
+}
+
+/// How long ago `path` was last modified.
+fn age(path: &Path, now: SystemTime) -> Option<Duration> {
+    now.duration_since(fs::metadata(path).ok()?.modified().ok()?)
+        .ok()
+}
+
+fn key_lock(key: &str) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    locks.entry(key.to_string()).or_default().clone()
+}
+
+/// Decodes, band-limits (before resampling, at the source rate), converts, trims and levels.
+fn make(recipe: &Recipe, key: String, used_by: &Path) -> Result<(Audio, ClipFacts)> {
+    let path = &recipe.source;
+    let mut decoded = decode_file(path)?;
+    let (source_rate, source_channels, source_frames) =
+        (decoded.sample_rate, decoded.channels, decoded.frames());
+    let mut notes = Vec::new();
+    if source_rate < recipe.sample_rate && source_rate < 16_000 {
+        notes.push(format!(
+            "recorded at {source_rate} Hz, below speech quality; it will sound muffled"
+        ));
+    }
+    let clipped = clipped_runs(&decoded);
+    if clipped > 0 {
+        notes.push(format!(
+            "{clipped} places reach full scale for 3 or more samples in a row; the take is probably clipped (distorted)"
+        ));
+    }
+    if recipe.telephone_band {
+        telephone_band(&mut decoded);
+    }
+    let mut audio =
+        convert(decoded, recipe.sample_rate, recipe.channels).map_err(|e| e.or_file(path))?;
+    let trimmed = match &recipe.trim {
+        Some(settings) => trim_edges(&mut audio, settings).ok_or_else(|| {
+            Error::in_file(
+                path,
+                format!(
+                    "the recording is silent: nothing in it is louder than {} dBFS",
+                    settings.threshold_db
+                ),
+            )
+            .at(format!("used by {}", used_by.display()))
+            .with_fix("check the take, or lower defaults.trim.threshold_db in narrate.toml")
+        })?,
+        None => Trimmed::default(),
+    };
+    let level_gain_db = recipe
+        .level_lufs
+        .and_then(|target| level_clip(&mut audio, target));
+    let mut peak = [0f32];
+    fold_peaks(&audio.samples, &mut peak);
+    let facts = ClipFacts {
+        format: CLIP_FORMAT,
+        key,
+        sample_rate: audio.sample_rate,
+        channels: audio.channels,
+        frames: audio.frames(),
+        source_rate,
+        source_channels,
+        source_frames,
+        trimmed_head: trimmed.head,
+        trimmed_tail: trimmed.tail,
+        level_gain_db,
+        peak: peak[0],
+        notes,
+    };
+    Ok((audio, facts))
+}
+
+/// Number of runs of 3 or more consecutive samples (per channel) at full scale.
+fn clipped_runs(audio: &Audio) -> usize {
+    let channels = usize::from(audio.channels.max(1));
+    (0..channels)
+        .map(|c| {
+            let mut runs = 0;
+            let mut run = 0;
+            for s in audio.samples.iter().skip(c).step_by(channels) {
+                if s.abs() >= 0.999 {
+                    run += 1;
+                    if run == 3 {
+                        runs += 1;
+                    }
+                } else {
+                    run = 0;
+                }
+            }
+            runs
+        })
+        .sum()
+}
