@@ -179,12 +179,13 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                         print_warnings(&built.warnings);
                         let db = |v: Option<f64>| v.map_or("-inf".into(), |v| format!("{v:.1}"));
                         outln!(
-                            "{}  {}  {} chapters  {} LUFS  {} dBTP",
+                            "{}  {}  {} chapters  {} LUFS  {} dBTP{}",
                             shown(&built.wav).display(),
                             format_duration(built.duration_seconds),
                             built.chapters,
                             db(built.loudness.integrated_lufs),
                             db(built.loudness.true_peak_dbtp),
+                            if built.unchanged { "  unchanged" } else { "" },
                         );
                         if built.synthesised > 0 {
                             eprintln!(
