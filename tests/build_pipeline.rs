@@ -420,7 +420,7 @@ fn independent_readers_agree_with_the_chapter_list() {
     let script = r#"
 import sys, json, wavinfo, soundfile
 info = wavinfo.WavInfoReader(sys.argv[1], info_encoding="utf-8")
-cues = [(c.frame, info.cues.label_and_note(c.name)[0]) for c in info.cues.cues]
+cues = [(c.sample_offset, info.cues.label_and_note(c.name)[0]) for c in info.cues.cues]
 sf = soundfile.info(sys.argv[1])
 print(json.dumps({"cues": cues, "frames": sf.frames, "rate": sf.samplerate, "subtype": sf.subtype}))
 "#;
