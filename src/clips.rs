@@ -320,6 +320,10 @@ impl ClipCache {
         let json = serde_json::to_vec_pretty(&facts)
             .map_err(|e| Error::new(format!("cannot describe the prepared clip: {e}")))?;
         atomic::write_bytes(&facts_path, &json)?;
+        // The facts as a later build will read them back: JSON does not always give back
+        // the last bit of a float, and reports must not depend on whether the cache had it.
+        let facts = serde_json::from_slice(&json)
+            .map_err(|e| Error::new(format!("cannot read back the prepared clip: {e}")))?;
         Ok((Prepared { data, facts }, true))
     }
 }
