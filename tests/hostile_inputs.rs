@@ -9,6 +9,7 @@
 //! the issue lists, `narrate inspect` and `narrate check` on each, and path containment.
 //!
 //! Needs `sh` (any POSIX shell with `ulimit -v`); the MP3 test needs `lame`.
+#![cfg(unix)]
 
 mod common;
 #[path = "support/sidecar_parsers.rs"]

@@ -6,6 +6,7 @@
 //! episode's temporary WAV (`e.wav.<pid>.narrate-tmp`) appears, and afterwards checks that
 //! the file is still there, which shows the process died before the rename. If the build won
 //! the race, the attempt is repeated with a clip twice as long.
+#![cfg(unix)]
 
 mod common;
 
