@@ -26,7 +26,7 @@ use crate::dither::Quantizer;
 use crate::error::{Error, Result};
 use crate::incremental::{key_of, record_path, FileHashes, OutputRecord, Summary};
 use crate::loudness::Loudness;
-use crate::master::{master_replay, Destination, MasterSettings};
+use crate::master::{master_replay, Cores, Destination, MasterSettings};
 use crate::meta::EpisodeMeta;
 use crate::plan::{EpisodePlan, Item, Plan};
 use crate::project::{Project, MANIFEST};
@@ -203,6 +203,33 @@ struct Board {
     users: Vec<Vec<usize>>,
     /// Per pending output, its jobs not run yet.
     waiting: Vec<usize>,
+    /// Cores not in use: a worker needs one to start a task, and a mastering pass may
+    /// borrow one for a helper thread.
+    idle_cores: usize,
+}
+
+/// The pool's cores, lent to mastering passes.
+struct PoolCores<'a> {
+    board: &'a Mutex<Board>,
+    wake: &'a Condvar,
+}
+
+impl Cores for PoolCores<'_> {
+    fn borrow(&self) -> bool {
+        let mut b = self.board.lock().unwrap_or_else(|e| e.into_inner());
+        if b.idle_cores > 0 {
+            b.idle_cores -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn give_back(&self) {
+        let mut b = self.board.lock().unwrap_or_else(|e| e.into_inner());
+        b.idle_cores += 1;
+        self.wake.notify_all();
+    }
 }
 
 /// Builds every output of `plan`, on all cores. Returns one result per output, in plan
@@ -210,7 +237,7 @@ struct Board {
 pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Result<Built>> {
     let outputs = &plan.outputs;
     let hashes = FileHashes::load(&project.root);
-    let cache = ClipCache::new(clips_dir());
+    let cache = ClipCache::new(clips_dir(&project.root));
     let out_dir = absolute(&options.out_dir);
     let bars = MultiProgress::with_draw_target(if options.progress {
         ProgressDrawTarget::stderr()
@@ -305,26 +332,33 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
         .map(Task::Output)
         .collect();
     tasks.extend((0..distinct.len()).map(Task::Clip));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let board = Mutex::new(Board {
         unfinished: distinct.len() + pending.len(),
         tasks,
         ready: distinct.iter().map(|_| None).collect(),
         users,
         waiting,
+        idle_cores: cores,
     });
     let wake = Condvar::new();
+    let lend = PoolCores {
+        board: &board,
+        wake: &wake,
+    };
     let done: Mutex<Vec<(usize, Result<Built>)>> = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(distinct.len() + pending.len());
+    let workers = cores.min(distinct.len() + pending.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let task = {
                     let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
                     loop {
-                        if let Some(task) = b.tasks.pop_front() {
-                            break Some(task);
+                        if b.idle_cores > 0 {
+                            if let Some(task) = b.tasks.pop_front() {
+                                b.idle_cores -= 1;
+                                break Some(task);
+                            }
                         }
                         if b.unfinished == 0 {
                             break None;
@@ -346,6 +380,7 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
                             }
                         }
                         b.unfinished -= 1;
+                        b.idle_cores += 1;
                     }
                     Task::Output(p) => {
                         let output = &pending[p];
@@ -363,7 +398,7 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
                         };
                         output.bar.set_message("mastering");
                         let result = ready.and_then(|ready| {
-                            build_one(project, output, &ready, &out_dir, &hashes)
+                            build_one(project, output, &ready, &out_dir, &hashes, &lend)
                         });
                         output.bar.finish_and_clear();
                         done.lock()
@@ -371,6 +406,7 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
                             .push((output.index, result));
                         let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
                         b.unfinished -= 1;
+                        b.idle_cores += 1;
                     }
                 }
                 wake.notify_all();
@@ -434,6 +470,7 @@ fn build_one(
     ready: &[Arc<Ready>],
     out_dir: &Path,
     hashes: &FileHashes,
+    cores: &dyn Cores,
 ) -> Result<Built> {
     let plan = output.plan;
     let mut rendered = lay_out(plan, ready);
@@ -469,6 +506,7 @@ fn build_one(
             &rendered.programme,
             &settings,
             &mut destination,
+            cores,
         )?);
         Ok(())
     })?;

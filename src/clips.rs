@@ -51,9 +51,9 @@ const MAX_AGE: Duration = Duration::from_secs(60 * 24 * 3600);
 /// refreshed (so that a clip in use is never removed, without writing on every build).
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-/// The prepared-clip folder of the build cache.
-pub fn clips_dir() -> PathBuf {
-    cache_home().join("clips")
+/// The prepared-clip folder of the build cache of the project at `root`.
+pub fn clips_dir(root: &Path) -> PathBuf {
+    cache_home(root).join("clips")
 }
 
 /// How one clip use is prepared.

@@ -1,12 +1,13 @@
 //! Incremental builds: where the build cache is, content hashes of the inputs, and a
 //! record of every output built.
 //!
-//! The build cache is per user, not inside the project ([`cache_home`]): prepared clips are
-//! large (32-bit float at the output rate), and a project folder is something people copy,
-//! zip, sync and keep on network drives, so it stays as small as its inputs; a build writes
-//! nothing in the project but its outputs (and synthesised speech, in `.narrate-cache/`).
-//! Prepared clips are addressed by content, so projects that share a recording (a chime)
-//! share its preparation. For each project (by its canonical path) the cache holds:
+//! The build cache is per user by default, not inside the project ([`cache_home`]): prepared
+//! clips are large (32-bit float at the output rate), and a project folder is something people
+//! copy, zip, sync and keep on network drives, so it stays as small as its inputs; a build
+//! writes nothing in the project but its outputs (and synthesised speech, in
+//! `.narrate-cache/speech`). `NARRATE_CACHE_DIR=.narrate-cache` puts the cache in the project
+//! instead. Prepared clips are addressed by content, so projects that share a recording (a
+//! chime) share its preparation. For each project (by its canonical path) the cache holds:
 //! - `hashes.json`: the SHA-256 of every input file read, with the size, modification time
 //!   (and on Unix the inode and change time) it had then. A file whose stamp still matches is
 //!   not read again; any difference in the stamp means reading and hashing it again. An entry
@@ -44,29 +45,30 @@ const RECORD_FORMAT: u32 = 1;
 /// A file younger than this is hashed but its hash not kept (see the module docs).
 const RACY_SECONDS: u64 = 3;
 
-/// The build cache folder: `$NARRATE_CACHE_DIR`, else the platform's per-user cache
-/// folder (`$XDG_CACHE_HOME/narrate`, `~/.cache/narrate`; `~/Library/Caches/narrate` on
-/// macOS; `%LOCALAPPDATA%\narrate\cache` on Windows), else `narrate-cache` in the
-/// temporary folder.
-pub fn cache_home() -> PathBuf {
+/// The build cache folder of the project at `root`: `$NARRATE_CACHE_DIR` (a relative path
+/// is taken from the project folder, so `NARRATE_CACHE_DIR=.narrate-cache` keeps the cache
+/// in the project), else the platform's per-user cache folder (`$XDG_CACHE_HOME/narrate`,
+/// `~/.cache/narrate`; `~/Library/Caches/narrate` on macOS; `%LOCALAPPDATA%\narrate\cache`
+/// on Windows), else `narrate-cache` in the temporary folder.
+pub fn cache_home(root: &Path) -> PathBuf {
     let var = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
     };
     if let Some(dir) = var(CACHE_ENV) {
-        return dir;
+        return root.join(dir);
     }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
+    let absolute = |name: &str| var(name).filter(|p| p.is_absolute());
+    if let Some(dir) = absolute("XDG_CACHE_HOME") {
         return dir.join("narrate");
     }
     if cfg!(windows) {
-        if let Some(dir) = var("LOCALAPPDATA") {
+        if let Some(dir) = absolute("LOCALAPPDATA") {
             return dir.join("narrate").join("cache");
         }
     }
-    if let Some(home) = var("HOME") {
+    if let Some(home) = absolute("HOME") {
         return if cfg!(target_os = "macos") {
             home.join("Library").join("Caches").join("narrate")
         } else {
@@ -79,7 +81,7 @@ pub fn cache_home() -> PathBuf {
 /// The part of the build cache that belongs to the project at `root`.
 pub fn project_cache(root: &Path) -> PathBuf {
     let id = &key_of(&[root.as_os_str().as_encoded_bytes()])[..16];
-    cache_home().join("projects").join(id)
+    cache_home(root).join("projects").join(id)
 }
 
 /// What identifies a version of a file without reading it.

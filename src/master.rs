@@ -17,6 +17,7 @@
 //! gain, so the stereo image does not move.
 
 use std::collections::VecDeque;
+use std::sync::mpsc::{channel, sync_channel};
 
 use serde::Serialize;
 
@@ -253,38 +254,89 @@ impl Destination for Collect {
     }
 }
 
+/// Lends mastering a spare core for one pass at a time: the build's worker pool, which
+/// knows how many of its threads are idle, so that a long episode mastered last can use
+/// the cores the finished work left free without the build ever running more threads than
+/// there are cores.
+pub trait Cores: Sync {
+    /// Takes a spare core, if one is idle; `false`: the pass runs on the calling thread.
+    fn borrow(&self) -> bool;
+    /// Gives back a core taken with [`Cores::borrow`].
+    fn give_back(&self);
+}
+
+/// [`Cores`] that never lends: everything on the calling thread.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OneCore;
+
+impl Cores for OneCore {
+    fn borrow(&self) -> bool {
+        false
+    }
+
+    fn give_back(&self) {}
+}
+
+/// [`Cores`] that always lends (one helper thread per pass).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TwoCores;
+
+impl Cores for TwoCores {
+    fn borrow(&self) -> bool {
+        true
+    }
+
+    fn give_back(&self) {}
+}
+
 /// Masters `audio` in place: measure, one gain to the target, true-peak limiting.
 /// See [`master_replay`].
 pub fn master(audio: &mut Audio, settings: &MasterSettings) -> Result<MasterReport> {
     let mut out = Collect(Vec::with_capacity(audio.samples.len()));
-    let report = master_replay(audio, settings, &mut out)?;
+    let report = master_replay(audio, settings, &mut out, &TwoCores)?;
     audio.samples = out.0;
     Ok(report)
 }
 
-/// Masters the programme `source` into `out`.
+/// Masters the programme `source` into `out`, taking a helper thread for a pass when
+/// `cores` has one to spare (the result does not depend on it).
 ///
 /// The first play measures the programme. Each pass then plays it again through the gain
-/// and the limiter into `out`, metering the result. If limiting cost more than 0.05 LU,
-/// further passes try more gain (within the cap), searched for between passes below and
-/// above the target, until the output is within 0.05 LU of it; if the meter reads the true
-/// peak over the ceiling, another pass limits with a lower aim. The true peak stays at or
-/// under the ceiling after 16-bit dither. When no sample, raised by the gain, could make the
-/// limiter act, the limiter is left out and one pass is exact.
+/// and the limiter, metering the result. If limiting cost more than 0.05 LU, further passes
+/// try more gain (within the cap), searched for between passes below and above the target,
+/// until the output is within 0.05 LU of it; if the meter reads the true peak over the
+/// ceiling, another pass limits with a lower aim. The true peak stays at or under the
+/// ceiling after 16-bit dither.
+///
+/// Passes are written to `out` as they go, since the last one is the output, except a first
+/// pass in which the limiter will act: limiting almost always costs some loudness, so that
+/// pass only searches (integrated loudness alone, nothing written). When no sample, raised
+/// by the gain, can make the limiter act, the limiter is left out and one pass is exact.
 pub fn master_replay(
     source: &dyn Replay,
     settings: &MasterSettings,
-    out: &mut dyn Destination,
+    out: &mut (dyn Destination + Send),
+    cores: &dyn Cores,
 ) -> Result<MasterReport> {
     settings.validate()?;
     let (rate, channels) = (source.sample_rate(), source.channels());
-    let mut meter = FastMeter::new(rate, channels, Figures::ALL)?;
-    source.play(&mut |chunk| {
-        meter.add(chunk);
-        Ok(())
-    })?;
-    let input = meter.loudness();
-    let input_peak = meter.sample_peak().unwrap_or(f32::INFINITY);
+    let mut loud = FastMeter::new(rate, channels, Figures::LOUDNESS)?;
+    let mut peaks = FastMeter::new(rate, channels, Figures::PEAKS)?;
+    pipeline(
+        cores,
+        |sink| {
+            source.play(&mut |chunk| {
+                loud.add(chunk);
+                sink(chunk)
+            })
+        },
+        |chunk| {
+            peaks.add(chunk);
+            Ok(())
+        },
+    )?;
+    let input = loud.with_peaks_of(&peaks);
+    let input_peak = peaks.sample_peak().unwrap_or(f32::INFINITY);
 
     let ceiling = settings.true_peak_ceiling_dbtp;
     let target = settings.target_lufs;
@@ -313,77 +365,97 @@ pub fn master_replay(
     };
     let mut aim_db = ceiling - settings.margin_db;
     let limit_ceiling = ceiling - DITHER_ALLOWANCE_DB;
+    let limiter_acts = |gain: f64, aim: f64| {
+        let loud = Limiter::new(rate, channels, aim, 1.0, 1.0).loud;
+        let quiet = input_peak * db_to_gain(gain) as f32 <= loud;
+        !quiet
+    };
 
     // Every pass plays the source with the total gain `gain`. Limiting eats part of any
     // extra gain, so the gain that reaches the target is searched for, from passes below
-    // and above it.
+    // and above it. The loop ends only after a written pass.
     let mut gain = first_gain;
+    let mut write = !limiter_acts(gain, aim_db) || capped;
     let mut below: Vec<(f64, f64)> = Vec::new();
     let mut above: Option<(f64, f64)> = None;
     let mut passes: u32 = 0;
     let mut peak_fixes = 0;
     let (mut stats, mut output);
     loop {
-        (stats, output) = pass(source, input_peak, gain, aim_db, settings, out)?;
+        let destination = if write { Some(&mut *out) } else { None };
+        (stats, output) = pass(
+            source,
+            input_peak,
+            gain,
+            aim_db,
+            settings,
+            destination,
+            cores,
+        )?;
         passes += 1;
-        if let Some(tp) = output.true_peak_dbtp.filter(|&tp| tp > limit_ceiling) {
-            // The meter reads the peaks higher than the limiter's estimate: aim lower.
-            if peak_fixes < MAX_PEAK_FIXES {
-                peak_fixes += 1;
-                aim_db -= tp - limit_ceiling + 0.02;
-                continue;
+        if write {
+            if let Some(tp) = output.true_peak_dbtp.filter(|&tp| tp > limit_ceiling) {
+                // The meter reads the peaks higher than the limiter's estimate: aim lower.
+                if peak_fixes < MAX_PEAK_FIXES {
+                    peak_fixes += 1;
+                    aim_db -= tp - limit_ceiling + 0.02;
+                    continue;
+                }
+                warnings.push(format!(
+                    "the true peak is {tp:.2} dBTP, over the {ceiling:.1} dBTP ceiling, after \
+                     {passes} limiter passes"
+                ));
+                break;
             }
-            warnings.push(format!(
-                "the true peak is {tp:.2} dBTP, over the {ceiling:.1} dBTP ceiling, after \
-                 {passes} limiter passes"
-            ));
-            break;
         }
-        if passes >= MAX_PASSES {
-            break;
-        }
-        let Some(out_lufs) = output.integrated_lufs else {
-            break;
-        };
-        if (out_lufs - target).abs() <= LOUDNESS_TOLERANCE_LU || capped {
-            break;
-        }
-        let next = if out_lufs < target {
-            below.push((gain, out_lufs));
-            match (above, below.len()) {
-                (Some(hi), _) => between((gain, out_lufs), hi, target),
-                (None, n) if n >= 2 => {
-                    // Extrapolate from the last two passes, at most twice the shortfall at a
-                    // time, so that a poor slope estimate cannot send the gain far off.
-                    let (g0, o0) = below[n - 2];
-                    let slope = (out_lufs - o0) / (gain - g0);
-                    if slope < MIN_SLOPE {
-                        // More gain all goes into the limiter: the target is out of reach.
-                        break;
+        // What the search would do next: `None` to stay at this gain.
+        let next = match output.integrated_lufs {
+            _ if passes >= MAX_PASSES || capped => None,
+            None => None,
+            Some(out_lufs) if (out_lufs - target).abs() <= LOUDNESS_TOLERANCE_LU => None,
+            Some(out_lufs) if out_lufs < target => {
+                below.push((gain, out_lufs));
+                match (above, below.len()) {
+                    (Some(hi), _) => Some(between((gain, out_lufs), hi, target)),
+                    (None, n) if n >= 2 => {
+                        // Extrapolate from the last two passes, at most twice the shortfall
+                        // at a time, so that a poor slope estimate cannot send the gain far.
+                        let (g0, o0) = below[n - 2];
+                        let slope = (out_lufs - o0) / (gain - g0);
+                        // Below MIN_SLOPE, more gain all goes into the limiter: the target is
+                        // out of reach.
+                        (slope >= MIN_SLOPE).then(|| {
+                            let step = (target - out_lufs) / slope.min(1.0);
+                            gain + step.min(2.0 * (target - out_lufs))
+                        })
                     }
-                    gain + ((target - out_lufs) / slope.min(1.0)).min(2.0 * (target - out_lufs))
-                }
-                (None, _) => {
-                    // One pass so far: the more of the programme the limiter touched, the
-                    // less of a gain step comes through (about two thirds when it touched
-                    // most of it, as with synthetic speech at −16 LUFS).
-                    let touched = stats.limited_frames as f64 / source.frames().max(1) as f64;
-                    let slope = (1.0 - 0.6 * touched).clamp(0.5, 1.0);
-                    gain + (target - out_lufs) / slope
+                    (None, _) => {
+                        // One pass so far: the more of the programme the limiter touched,
+                        // the less of a gain step comes through (about two thirds when it
+                        // touched most of it, as with synthetic speech at −16 LUFS).
+                        let touched = stats.limited_frames as f64 / source.frames().max(1) as f64;
+                        let slope = (1.0 - 0.6 * touched).clamp(0.5, 1.0);
+                        Some(gain + (target - out_lufs) / slope)
+                    }
                 }
             }
-        } else {
-            above = Some((gain, out_lufs));
-            match below.last() {
-                Some(&lo) => between(lo, (gain, out_lufs), target),
-                None => gain - (out_lufs - target),
+            Some(out_lufs) => {
+                above = Some((gain, out_lufs));
+                Some(match below.last() {
+                    Some(&lo) => between(lo, (gain, out_lufs), target),
+                    None => gain - (out_lufs - target),
+                })
             }
-        };
-        let next = next.min(settings.max_gain_db);
-        if (next - gain).abs() < 1e-3 {
-            break;
         }
-        gain = next;
+        .map(|next| next.min(settings.max_gain_db))
+        .filter(|next| (next - gain).abs() >= 1e-3);
+        match next {
+            Some(next) => gain = next,
+            // This pass is the output: done if it was written, else written next.
+            None if write => break,
+            None => {}
+        }
+        write = true;
     }
     if let (Some(out_lufs), false) = (output.integrated_lufs, capped) {
         if out_lufs < target - 0.2 {
@@ -416,20 +488,71 @@ fn between(lo: (f64, f64), hi: (f64, f64), target: f64) -> f64 {
     lo.0 + t * (hi.0 - lo.0)
 }
 
-/// One pass: the source through `gain_db` and the limiter (aiming at `ceiling_db`) into
-/// `out`, metered. The limiter is left out when no sample of the source (largest |sample|
-/// `input_peak`), raised by the gain, is loud enough to make it act: its output would be
-/// its input, bit for bit.
-fn pass(
+/// Chunks waiting between the two threads of a pass.
+const QUEUE_CHUNKS: usize = 4;
+
+/// Runs `produce`, which hands chunks to its sink, and `consume` on every chunk: on a
+/// helper thread, fed through a short queue, when `cores` lends one; else right here.
+/// `consume` sees the same chunks in the same order either way. The first error stops both.
+fn pipeline<R>(
+    cores: &dyn Cores,
+    produce: impl FnOnce(&mut dyn FnMut(&[f32]) -> Result<()>) -> Result<R>,
+    mut consume: impl FnMut(&[f32]) -> Result<()> + Send,
+) -> Result<R> {
+    if !cores.borrow() {
+        return produce(&mut consume);
+    }
+    let result = std::thread::scope(|scope| {
+        let (full_tx, full_rx) = sync_channel::<Vec<f32>>(QUEUE_CHUNKS);
+        let (empty_tx, empty_rx) = channel::<Vec<f32>>();
+        let helper = scope.spawn(move || -> Result<()> {
+            for chunk in full_rx {
+                consume(&chunk)?;
+                let _ = empty_tx.send(chunk);
+            }
+            Ok(())
+        });
+        let produced = produce(&mut |chunk: &[f32]| {
+            let mut buf = empty_rx.try_recv().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(chunk);
+            // A send fails only when the helper stopped on an error, reported below.
+            full_tx
+                .send(buf)
+                .map_err(|_| Error::new("the mastering helper thread stopped"))
+        });
+        drop(full_tx);
+        let consumed = helper
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        // The helper's error is the cause of a failed send: report it first.
+        consumed.and(produced)
+    });
+    cores.give_back();
+    result
+}
+
+/// One pass: the source through `gain_db` and the limiter (aiming at `ceiling_db`),
+/// metered, and written to `out` when given (with every figure metered; without it, only
+/// integrated loudness). The limiter is left out when no sample of the source (largest
+/// |sample| `input_peak`), raised by the gain, is loud enough to make it act: its output
+/// would be its input, bit for bit.
+fn pass<'o>(
     source: &dyn Replay,
     input_peak: f32,
     gain_db: f64,
     ceiling_db: f64,
     settings: &MasterSettings,
-    out: &mut dyn Destination,
+    mut out: Option<&mut (dyn Destination + Send + 'o)>,
+    cores: &dyn Cores,
 ) -> Result<(LimitStats, Loudness)> {
     let (rate, channels) = (source.sample_rate(), source.channels());
-    let mut meter = FastMeter::new(rate, channels, Figures::ALL)?;
+    let figures = if out.is_some() {
+        Figures::ALL
+    } else {
+        Figures::INTEGRATED
+    };
+    let mut meter = FastMeter::new(rate, channels, figures)?;
     let mut limiter = Limiter::new(
         rate,
         channels,
@@ -439,37 +562,54 @@ fn pass(
     );
     let g = db_to_gain(gain_db) as f32;
     let quiet = input_peak * g <= limiter.loud;
-    let limit = !quiet;
-    let mut scaled = Vec::new();
-    let mut limited = Vec::new();
-    out.start()?;
-    let mut emit = |samples: &[f32]| -> Result<()> {
-        meter.add(samples);
-        out.write(samples)
-    };
-    source.play(&mut |chunk| {
-        let chunk = if g == 1.0 {
-            chunk
-        } else {
-            scaled.clear();
-            scaled.extend(chunk.iter().map(|&x| x * g));
-            &scaled
-        };
-        if limit {
-            limited.clear();
-            limiter.process(chunk, &mut limited);
-            emit(&limited)
-        } else {
-            emit(chunk)
-        }
-    })?;
-    if limit {
-        limited.clear();
-        limiter.finish(&mut limited);
-        emit(&limited)?;
+    if let Some(out) = out.as_deref_mut() {
+        out.start()?;
     }
-    out.finish()?;
-    Ok((limiter.stats(), meter.loudness()))
+    let stats = {
+        let limiter = &mut limiter;
+        let meter = &mut meter;
+        let out = &mut out;
+        pipeline(
+            cores,
+            |sink| {
+                let mut scaled = Vec::new();
+                let mut limited = Vec::new();
+                source.play(&mut |chunk| {
+                    let chunk = if g == 1.0 {
+                        chunk
+                    } else {
+                        scaled.clear();
+                        scaled.extend(chunk.iter().map(|&x| x * g));
+                        &scaled
+                    };
+                    if quiet {
+                        sink(chunk)
+                    } else {
+                        limited.clear();
+                        limiter.process(chunk, &mut limited);
+                        sink(&limited)
+                    }
+                })?;
+                if !quiet {
+                    limited.clear();
+                    limiter.finish(&mut limited);
+                    sink(&limited)?;
+                }
+                Ok(limiter.stats())
+            },
+            |samples| {
+                meter.add(samples);
+                match out.as_deref_mut() {
+                    Some(out) => out.write(samples),
+                    None => Ok(()),
+                }
+            },
+        )?
+    };
+    if let Some(out) = out {
+        out.finish()?;
+    }
+    Ok((stats, meter.loudness()))
 }
 
 /// Runs the limiter alone over `audio` in place (no loudness gain, no margin).
@@ -1145,6 +1285,19 @@ mod tests {
         l.process(&a.samples, &mut slow);
         l.finish(&mut slow);
         assert_eq!(whole, slow);
+    }
+
+    #[test]
+    fn a_helper_thread_changes_nothing() {
+        let a = hot_programme(44100, 6.0);
+        let settings = MasterSettings::default();
+        let mut alone = Collect::default();
+        let one = master_replay(&a, &settings, &mut alone, &OneCore).unwrap();
+        let mut helped = Collect::default();
+        let two = master_replay(&a, &settings, &mut helped, &TwoCores).unwrap();
+        assert_eq!(one, two);
+        assert!(alone.0 == helped.0);
+        assert!(one.passes >= 2, "{one:?}");
     }
 
     #[test]

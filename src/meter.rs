@@ -34,9 +34,11 @@ const TP_BLOCK: usize = 64;
 /// denormal arithmetic is slow).
 const FLUSH: f64 = 1e-200;
 
-/// Which figures a [`FastMeter`] computes besides integrated loudness.
+/// Which figures a [`FastMeter`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Figures {
+    /// Integrated loudness (K-weighting and gating).
+    pub integrated: bool,
     pub loudness_range: bool,
     pub true_peak: bool,
     pub sample_peak: bool,
@@ -45,15 +47,29 @@ pub struct Figures {
 impl Figures {
     /// Integrated loudness alone.
     pub const INTEGRATED: Figures = Figures {
+        integrated: true,
         loudness_range: false,
         true_peak: false,
         sample_peak: false,
     };
     /// Everything [`Loudness`] holds.
     pub const ALL: Figures = Figures {
+        integrated: true,
         loudness_range: true,
         true_peak: true,
         sample_peak: true,
+    };
+    /// Integrated loudness and loudness range (the K-weighted figures).
+    pub const LOUDNESS: Figures = Figures {
+        true_peak: false,
+        sample_peak: false,
+        ..Figures::ALL
+    };
+    /// True peak and sample peak (no K-weighting).
+    pub const PEAKS: Figures = Figures {
+        integrated: false,
+        loudness_range: false,
+        ..Figures::ALL
     };
 }
 
@@ -69,6 +85,8 @@ pub struct FastMeter {
     state: Vec<[f64; 4]>,
     /// Frames in 100 ms, as `ebur128` rounds it.
     subblock: usize,
+    /// Whether the K-weighted figures are computed at all.
+    loudness: bool,
     /// Frames in the current sub-block so far, and per channel their sum of squares.
     filled: usize,
     sums: Vec<f64>,
@@ -206,6 +224,7 @@ impl FastMeter {
             a,
             state: vec![[0.0; 4]; n],
             subblock: (sample_rate as usize + 5) / 10,
+            loudness: figures.integrated || figures.loudness_range,
             filled: 0,
             sums: vec![0.0; n],
             ring: [0.0; SHORT_TERM_SUBBLOCKS],
@@ -252,6 +271,9 @@ impl FastMeter {
         if let Some(tp) = &mut self.true_peak {
             tp.add(frames);
         }
+        if !self.loudness {
+            return;
+        }
         let mut rest = frames;
         while !rest.is_empty() {
             let take = ((self.subblock - self.filled) * self.channels).min(rest.len());
@@ -282,19 +304,21 @@ impl FastMeter {
             y
         };
         match self.channels {
+            // The running sums continue across calls, so that how the audio is cut into
+            // chunks changes nothing, not even rounding.
             1 => {
                 let mut s = self.state[0];
-                let mut sum = 0.0;
+                let mut sum = self.sums[0];
                 for &x in run {
                     let y = step(&mut s, x);
                     sum += y * y;
                 }
                 self.state[0] = s;
-                self.sums[0] += sum;
+                self.sums[0] = sum;
             }
             2 => {
                 let (mut l, mut r) = (self.state[0], self.state[1]);
-                let (mut sl, mut sr) = (0.0, 0.0);
+                let (mut sl, mut sr) = (self.sums[0], self.sums[1]);
                 for frame in run.chunks_exact(2) {
                     let yl = step(&mut l, frame[0]);
                     let yr = step(&mut r, frame[1]);
@@ -303,8 +327,8 @@ impl FastMeter {
                 }
                 self.state[0] = l;
                 self.state[1] = r;
-                self.sums[0] += sl;
-                self.sums[1] += sr;
+                self.sums[0] = sl;
+                self.sums[1] = sr;
             }
             n => {
                 for c in 0..n {
@@ -312,13 +336,13 @@ impl FastMeter {
                         continue;
                     }
                     let mut s = self.state[c];
-                    let mut sum = 0.0;
+                    let mut sum = self.sums[c];
                     for &x in run.iter().skip(c).step_by(n) {
                         let y = step(&mut s, x);
                         sum += y * y;
                     }
                     self.state[c] = s;
-                    self.sums[c] += sum;
+                    self.sums[c] = sum;
                 }
             }
         }
@@ -408,6 +432,17 @@ impl FastMeter {
         let high = q[below + (top * 0.95 + 0.5) as usize];
         let low = q[below + (top * 0.1 + 0.5) as usize];
         finite(energy_to_loudness(high) - energy_to_loudness(low)).unwrap_or(0.0)
+    }
+
+    /// The figures of two meters fed the same audio: the K-weighted ones of `self`, the
+    /// peaks of `peaks`.
+    pub fn with_peaks_of(&self, peaks: &FastMeter) -> Loudness {
+        let p = peaks.loudness();
+        Loudness {
+            true_peak_dbtp: p.true_peak_dbtp,
+            sample_peak_dbfs: p.sample_peak_dbfs,
+            ..self.loudness()
+        }
     }
 
     /// The figures for everything added so far (an incomplete last frame is ignored).
@@ -627,6 +662,7 @@ mod tests {
                 u64::from(rate) + u64::from(channels),
             );
             let reference = measure(&a).unwrap();
+            let whole = fast(&a, a.samples.len().max(1));
             for chunk in [1usize, 333, 1 << 16] {
                 let got = fast(
                     &a,
@@ -640,8 +676,20 @@ mod tests {
                 );
                 assert_eq!(got.true_peak_dbtp, reference.true_peak_dbtp, "{what}");
                 assert_eq!(got.sample_peak_dbfs, reference.sample_peak_dbfs, "{what}");
+                assert_eq!(got, whole, "{what}: chunking changed the figures");
             }
         }
+    }
+
+    #[test]
+    fn loudness_and_peaks_apart_give_the_figures_of_one_meter() {
+        let a = programme(48000, 2, 7.0, 3);
+        let mut loud = FastMeter::new(48000, 2, Figures::LOUDNESS).unwrap();
+        let mut peaks = FastMeter::new(48000, 2, Figures::PEAKS).unwrap();
+        loud.add(&a.samples);
+        peaks.add(&a.samples);
+        assert_eq!(peaks.loudness().integrated_lufs, None);
+        assert_eq!(loud.with_peaks_of(&peaks), fast(&a, 4096));
     }
 
     #[test]

@@ -300,3 +300,13 @@ fn a_different_profile_prepares_its_own_clips() {
     );
     assert!(lines.iter().all(|l| l.ends_with("unchanged")), "{lines:?}");
 }
+
+#[test]
+fn a_relative_cache_folder_is_inside_the_project() {
+    let (p, _) = project("relative-cache");
+    build(&p, Path::new(".narrate-cache"), &[]);
+    let clips = stamps(&p.path(".narrate-cache/clips"));
+    assert_eq!(clips.keys().filter(|n| n.ends_with(".f32")).count(), 5);
+    let lines = build(&p, Path::new(".narrate-cache"), &[]);
+    assert!(lines.iter().all(|l| l.ends_with("unchanged")), "{lines:?}");
+}
