@@ -431,10 +431,11 @@ pub fn master_replay(
                     }
                     (None, _) => {
                         // One pass so far: the more of the programme the limiter touched,
-                        // the less of a gain step comes through (about two thirds when it
-                        // touched most of it, as with synthetic speech at −16 LUFS).
+                        // the less of a gain step comes through (about 0.6 dB per dB when it
+                        // touched half of it, as with synthetic speech at −16 LUFS; the
+                        // slope falls as the gain rises, so this errs on the low side).
                         let touched = stats.limited_frames as f64 / source.frames().max(1) as f64;
-                        let slope = (1.0 - 0.6 * touched).clamp(0.5, 1.0);
+                        let slope = (1.0 - 0.7 * touched).clamp(0.4, 1.0);
                         Some(gain + (target - out_lufs) / slope)
                     }
                 }
