@@ -66,47 +66,103 @@ pub struct Built {
     pub clips_prepared: usize,
 }
 
-/// Checks that the output folder is not inside the project's inputs.
+/// Checks that no output can land among the project's inputs: the output folder, and each
+/// profile's folder in it, must lie outside `audio/` and `scripts/` and not be the project
+/// folder (links followed, `..` applied, also through folders that do not exist yet), and
+/// no output file may be an input (a recording, a script or narrate.toml).
 pub fn check_out_dir(project: &Project, out_dir: &Path) -> Result<()> {
-    let absolute = if out_dir.is_absolute() {
-        out_dir.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| Error::io(out_dir, "resolve the output folder", &e))?
-            .join(out_dir)
+    let among_inputs = |folder: &Path| -> Option<String> {
+        ["audio", "scripts"]
+            .into_iter()
+            .find(|input| folder.starts_with(project.root.join(input)))
+            .map(|input| format!("inside the project's {input}/ folder"))
+            .or_else(|| (folder == project.root).then(|| "the project folder itself".into()))
     };
-    // Resolve as much of the path as exists, so that links are followed.
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => break,
-        }
-    }
-    let mut resolved = existing
-        .canonicalize()
-        .unwrap_or_else(|_| existing.to_path_buf());
-    resolved.extend(rest.iter().rev());
-    for input in ["audio", "scripts"] {
-        if resolved.starts_with(project.root.join(input)) {
-            return Err(Error::in_file(
-                out_dir,
-                format!("the output folder is inside the project's {input}/ folder"),
-            )
-            .with_fix("write outputs somewhere else, such as the default out/ folder"));
-        }
-    }
-    if resolved == project.root {
+    let resolved = resolve(out_dir)?;
+    if let Some(where_) = among_inputs(&resolved) {
         return Err(
-            Error::in_file(out_dir, "the output folder is the project folder itself")
-                .with_fix("write outputs to a subfolder, such as the default out/ folder"),
+            Error::in_file(out_dir, format!("the output folder is {where_}"))
+                .with_fix("write outputs somewhere else, such as the default out/ folder"),
         );
     }
+    let inputs = input_paths(project);
+    for profile in &project.profiles {
+        let folder = resolve(&out_dir.join(&profile.name))?;
+        if let Some(where_) = among_inputs(&folder) {
+            return Err(Error::in_file(
+                out_dir.join(&profile.name),
+                format!("this output folder leads (through a link) {where_}"),
+            )
+            .with_fix("remove the link, or write outputs somewhere else with --out"));
+        }
+        for episode in &project.episodes {
+            let names = std::iter::once(format!("{}.wav", episode.id))
+                .chain(SidecarKind::ALL.iter().map(|k| k.file_name(&episode.id)))
+                .chain(std::iter::once(format!("{}.report.json", episode.id)));
+            for name in names {
+                let output = folder.join(&name);
+                if let Some((input, used_by)) = inputs.iter().find(|(input, _)| *input == output) {
+                    return Err(Error::in_file(
+                        used_by,
+                        format!(
+                            "`{}` is an input, and the build would write {}/{name} over it",
+                            project.relative(input).display(),
+                            profile.name
+                        ),
+                    )
+                    .with_fix(
+                        "move the file out of the output folder (e.g. into audio/), or write \
+                         outputs elsewhere with --out",
+                    ));
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// `path` made absolute, with links resolved wherever the path exists so far and `.` and
+/// `..` applied to the parts that do not exist yet, as creating them would.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::io(path, "resolve the output folder", &e))?
+            .join(path)
+    };
+    let mut resolved = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::CurDir => continue,
+            std::path::Component::ParentDir => {
+                resolved.pop();
+            }
+            other => resolved.push(other),
+        }
+        if let Ok(real) = resolved.canonicalize() {
+            resolved = real;
+        }
+    }
+    Ok(resolved)
+}
+
+/// Every file the build reads, resolved, with the file that names it (for messages).
+fn input_paths(project: &Project) -> Vec<(PathBuf, PathBuf)> {
+    let manifest = project.root.join(MANIFEST);
+    let mut inputs = vec![(manifest.clone(), manifest)];
+    for section in project.episodes.iter().flat_map(|e| &e.sections) {
+        let script = &section.script;
+        let clips = section
+            .clip
+            .iter()
+            .chain(section.before.iter().chain(&section.after).map(|x| &x.clip));
+        for path in std::iter::once(script).chain(clips) {
+            let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+            inputs.push((real, script.clone()));
+        }
+    }
+    inputs
 }
 
 /// The files one output consists of, by name in its profile's folder: the WAV, the

@@ -1163,7 +1163,6 @@ fn output_folders_among_the_inputs_are_refused() {
 
 /// `nope/../audio/x`: a path through a folder that does not exist yet leads into audio/.
 #[test]
-#[ignore = "needs the check_out_dir fix in src/build.rs (issue 7 report): non-existing path parts are not normalised"]
 fn output_folder_reaching_audio_through_a_missing_folder_is_refused() {
     let p = good_project("out-dotdot");
     refused(&p, &["--out", "nope/../audio/x"], &["audio"]);
@@ -1172,7 +1171,6 @@ fn output_folder_reaching_audio_through_a_missing_folder_is_refused() {
 
 /// `out/guide` a link into `audio/e`: the build would write `audio/e/e.wav` and its sidecars.
 #[test]
-#[ignore = "needs the check_out_dir fix in src/build.rs (issue 7 report): profile folders are not checked"]
 fn profile_folder_linked_into_audio_is_refused() {
     let p = good_project("out-profile-link");
     fs::create_dir_all(p.path("out")).unwrap();
@@ -1184,7 +1182,6 @@ fn profile_folder_linked_into_audio_is_refused() {
 
 /// A clip whose path is an output's path: the build would overwrite its own input.
 #[test]
-#[ignore = "needs the check_out_dir fix in src/build.rs (issue 7 report): outputs are not compared with inputs"]
 fn output_path_equal_to_an_input_is_refused() {
     let p = good_project("out-is-input");
     fs::create_dir_all(p.path("out/guide")).unwrap();
