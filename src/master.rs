@@ -684,6 +684,35 @@ fn interpolator() -> ([[f32; TAPS]; PHASES - 1], f64) {
     (branches, bound)
 }
 
+/// The group of tap `k` (0: the two samples around the interval, 1 and 2: the next ones
+/// out, 3: the rest).
+fn tap_group(k: usize) -> usize {
+    match k.abs_diff(HALF - 1).min(k.abs_diff(HALF)) {
+        0 => 0,
+        1 => 1,
+        2 => 2,
+        _ => 3,
+    }
+}
+
+/// [`Limiter::groups`]: per branch, the sums of absolute coefficients per tap group (in f64,
+/// rounded up a little to cover f32 rounding in the dot products); the last row is the
+/// centre sample itself.
+fn tap_groups(branches: &[[f32; TAPS]; PHASES - 1]) -> [[f32; 4]; PHASES] {
+    let mut groups = [[0f32; 4]; PHASES];
+    for (row, branch) in groups.iter_mut().zip(branches) {
+        let mut sums = [0f64; 4];
+        for (k, c) in branch.iter().enumerate() {
+            sums[tap_group(k)] += f64::from(c.abs());
+        }
+        for (g, v) in row.iter_mut().zip(sums) {
+            *g = (v * 1.001) as f32;
+        }
+    }
+    groups[PHASES - 1] = [1.0, 0.0, 0.0, 0.0];
+    groups
+}
+
 /// Look-ahead true-peak limiter for interleaved audio, streaming: output lags input by
 /// [`Limiter::latency_frames`], and [`Limiter::finish`] flushes the rest, so the total output
 /// is exactly as long as the input. Allocates only when created.
@@ -700,6 +729,11 @@ pub struct Limiter {
     slow_attack: f32,
     slow_release: f32,
     branches: [[f32; TAPS]; PHASES - 1],
+    /// Per branch (and the centre sample), the sums of absolute coefficients over the taps
+    /// at distance 0–1, 2, 3 from the interval and over the rest: with the largest |sample|
+    /// in each of those groups, a bound on the interpolated value that is much tighter than
+    /// `loud` near a peak (see [`Limiter::may_pass`]).
+    groups: [[f32; 4]; PHASES],
     /// Per channel, the last `TAPS` samples, written twice so they are always contiguous.
     history: Vec<[f32; 2 * TAPS]>,
     history_pos: usize,
@@ -749,6 +783,7 @@ impl Limiter {
         let lookahead = ((lookahead_ms * rate / 1000.0).round() as usize).max(1);
         let pole = |ms: f64| (-1000.0 / (ms.max(0.001) * rate)).exp() as f32;
         let (branches, bound) = interpolator();
+        let groups = tap_groups(&branches);
         let ceiling = db_to_gain(ceiling_dbtp);
         let latency = lookahead + HALF - 1;
         let mut limiter = Limiter {
@@ -760,6 +795,7 @@ impl Limiter {
             slow_attack: pole(release_ms * SLOW_ATTACK),
             slow_release: pole(release_ms),
             branches,
+            groups,
             history: vec![[0.0; 2 * TAPS]; channels],
             history_pos: 0,
             delay: vec![0.0; latency * channels],
@@ -842,6 +878,29 @@ impl Limiter {
             limited_frames: self.limited_frames,
             max_gain_reduction_db: -20.0 * f64::from(self.min_gain).log10(),
         }
+    }
+
+    /// Whether the interval's peak (see [`Limiter::interval_peak`]) could pass the ceiling,
+    /// by a bound from the largest |sample| in each tap group. Where it cannot, the peak's
+    /// value changes nothing (only a peak over the ceiling is ever acted on, now or as the
+    /// previous frame's peak), so it need not be computed.
+    fn may_pass(&self) -> bool {
+        self.history.iter().any(|h| {
+            let Some(w) = h[self.history_pos..].first_chunk::<TAPS>() else {
+                return true;
+            };
+            let near = |a: usize, b: usize| w[a].abs().max(w[b].abs());
+            let rest = w.iter().fold(0f32, |m, x| max(m, x.abs()));
+            let m = [
+                near(HALF - 1, HALF),
+                near(HALF - 2, HALF + 1),
+                near(HALF - 3, HALF + 2),
+                rest,
+            ];
+            self.groups
+                .iter()
+                .any(|g| (g[0] * m[0] + g[1] * m[1]) + (g[2] * m[2] + g[3] * m[3]) > self.ceiling)
+        })
     }
 
     /// Largest |value| over all channels of the sample at the interpolator's centre and the
@@ -969,7 +1028,7 @@ impl Limiter {
         let Some(m) = i.checked_sub(HALF as u64) else {
             return 1.0;
         };
-        let peak = if self.last_loud.is_some_and(|l| l + TAPS as u64 > i) {
+        let peak = if self.last_loud.is_some_and(|l| l + TAPS as u64 > i) && self.may_pass() {
             self.interval_peak()
         } else {
             0.0
@@ -1289,6 +1348,35 @@ mod tests {
     }
 
     #[test]
+    fn the_quiet_fast_path_is_the_frame_by_frame_path() {
+        // Heavy limiting (speech driven 12 dB over the ceiling), light limiting, and stereo
+        // clipped bursts, in chunks that cut blocks anywhere.
+        let mut heavy = mono(48000, speechlike(48000, 8.0, 21));
+        apply_gain_db(&mut heavy, 12.0);
+        let mut light = mono(44100, speechlike(44100, 8.0, 22));
+        apply_gain_db(&mut light, 8.0);
+        for a in [heavy, light, hot_programme(44100, 4.0)] {
+            let run = |fast_path: bool, chunk: usize| {
+                let mut l = Limiter::new(a.sample_rate, a.channels, -1.1, 3.0, 80.0);
+                l.fast_path = fast_path;
+                let mut out = Vec::new();
+                for c in a.samples.chunks(chunk) {
+                    l.process(c, &mut out);
+                }
+                l.finish(&mut out);
+                (out, l.stats())
+            };
+            let reference = run(false, 4096);
+            assert!(reference.1.limited_frames > 0);
+            for chunk in [1, 77, 4096, a.samples.len()] {
+                let got = run(true, chunk);
+                assert!(got.0 == reference.0, "chunk {chunk}: outputs differ");
+                assert_eq!(got.1, reference.1);
+            }
+        }
+    }
+
+    #[test]
     fn a_helper_thread_changes_nothing() {
         let a = hot_programme(44100, 6.0);
         let settings = MasterSettings::default();
@@ -1417,5 +1505,47 @@ mod tests {
         let t = std::time::Instant::now();
         let _ = limit(&mut a, -1.0, 3.0, 80.0);
         println!("limit alone: {:.3} s", t.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod limiter_speed {
+    use super::*;
+
+    #[test]
+    #[ignore = "benchmark: cargo test --release --lib master::limiter_speed -- --ignored --nocapture"]
+    fn heavy_limiting() {
+        let rate = 44100;
+        let mut state = 3u64;
+        let mut phase = 0.0f64;
+        let samples: Vec<f32> = (0..rate as usize * 300)
+            .map(|i| {
+                let t = i as f64 / f64::from(rate);
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let n = ((state >> 40) as f64 / (1u64 << 24) as f64) * 2.0 - 1.0;
+                let f0 = 110.0 + 20.0 * (2.0 * std::f64::consts::PI * 0.5 * t).sin();
+                phase += 2.0 * std::f64::consts::PI * f0 / f64::from(rate);
+                let pulse = (phase.sin().max(0.0)).powi(12);
+                let env = (2.0 * std::f64::consts::PI * 3.0 * t).sin().max(0.0);
+                (env * (1.6 * pulse + 0.02 * n)) as f32
+            })
+            .collect();
+        for fast_path in [true, false] {
+            let mut l = Limiter::new(rate, 1, -1.1, 3.0, 80.0);
+            l.fast_path = fast_path;
+            let mut out = Vec::with_capacity(samples.len());
+            let t = std::time::Instant::now();
+            for c in samples.chunks(16384) {
+                l.process(c, &mut out);
+            }
+            l.finish(&mut out);
+            println!(
+                "limit (fast path {fast_path}): {:.3} s for 300 s, limited {} frames",
+                t.elapsed().as_secs_f64(),
+                l.stats().limited_frames
+            );
+        }
     }
 }
