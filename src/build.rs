@@ -357,7 +357,10 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
             results[index] = Some(Err(e));
             continue;
         }
-        let bar = bars.add(ProgressBar::new(ids.len() as u64 + 1));
+        let mut mine = ids.clone();
+        mine.sort_unstable();
+        mine.dedup();
+        let bar = bars.add(ProgressBar::new(mine.len() as u64 + 1));
         bar.set_style(style.clone());
         bar.set_prefix(output.wav_path().display().to_string());
         bar.set_message("clips");
@@ -482,15 +485,17 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
         .collect()
 }
 
-/// `path` made absolute against the working directory (so that records do not depend on
-/// where the build was started).
+/// `path` made absolute against the working directory, without `.` components (so that
+/// records do not depend on where the build was started or how the folder was written).
 fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        return path.to_path_buf();
-    }
-    std::env::current_dir()
-        .map(|cwd| cwd.join(path))
-        .unwrap_or_else(|_| path.to_path_buf())
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    path.components().collect()
 }
 
 /// The output as it stands, if its record shows it up to date with `key`.

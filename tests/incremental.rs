@@ -65,10 +65,18 @@ fn project(name: &str) -> (Scratch, PathBuf) {
     (p, cache)
 }
 
-/// A take: quiet edges (trimmed) around a second and a half of tone.
+/// A take: quiet edges (trimmed) around a second and a half of tone with sharp clicks
+/// every 10 ms, so peaky that the limiter has work to do at any loudness target (which is
+/// what makes a rebuild's mastering search matter).
 fn take(p: &Scratch, rel: &str, freq: f64, amplitude: f64) {
     let mut samples = vec![0.0; 11_025];
-    samples.extend(sine(66_150, RATE, 1, freq, amplitude));
+    let mut tone = sine(66_150, RATE, 1, freq, amplitude * 0.1);
+    for (i, s) in tone.iter_mut().enumerate() {
+        if i % 441 < 2 {
+            *s = amplitude as f32;
+        }
+    }
+    samples.extend(tone);
     samples.extend(vec![0.0; 11_025]);
     write_wav16(&p.path(rel), RATE, 1, &samples);
 }
@@ -229,6 +237,12 @@ fn a_changed_clip_is_prepared_again_alone_and_only_its_episode_rebuilt() {
         .collect::<BTreeMap<_, _>>();
     assert_eq!(b_before, b_after);
     assert_eq!(calls(&p), 1);
+
+    // The limiter worked, and the rebuild needed more than one pass: the mastering search
+    // is part of what must come out the same.
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.path("out/guide/a.report.json")).unwrap()).unwrap();
+    assert!(report["mastering"]["limited_frames"].as_u64().unwrap() > 0);
 
     // What the rebuild left is what a clean build (new cache, new output folder) writes.
     let clean_cache = p.path("clean-cache");
