@@ -16,6 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -310,52 +311,49 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
     let mut distinct: Vec<ClipJob> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut cleaned = Vec::new();
+    let records = parallel(outputs, |output| {
+        let path = record_path(
+            &project.root,
+            &out_dir,
+            &output.profile.name,
+            &output.meta.id,
+        );
+        let record = OutputRecord::load(&path)?;
+        Some(build_key(project, output, &hashes).map(|key| (key, record)))
+    });
     for (index, output) in outputs.iter().enumerate() {
         let dir = out_dir.join(&output.profile.name);
         if !cleaned.contains(&dir) {
             atomic::clean_leftovers(&dir);
             cleaned.push(dir.clone());
         }
-        let key = match build_key(project, output, &hashes) {
-            Ok(key) => key,
-            Err(e) => {
-                results[index] = Some(Err(e));
+        // Only an output built before can be up to date; its key is then worked out
+        // (in parallel, below). Any other output is built, and its key worked out after.
+        match &records[index] {
+            Some(Err(e)) => {
+                results[index] = Some(Err(e.clone()));
                 continue;
             }
+            Some(Ok((Some(key), record))) => {
+                if let Some(built) = unchanged(record, key, &out_dir, &dir, output) {
+                    results[index] = Some(Ok(built));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let key = match &records[index] {
+            Some(Ok((key, _))) => key.clone(),
+            _ => None,
         };
-        let record = record_path(
-            &project.root,
-            &out_dir,
-            &output.profile.name,
-            &output.meta.id,
-        );
-        if let Some(key) = &key {
-            if let Some(built) = unchanged(&record, key, &out_dir, &dir, output) {
-                results[index] = Some(Ok(built));
-                continue;
-            }
-        }
         let mut ids = Vec::new();
-        let mut failed = None;
         for job in jobs(output) {
-            match job.id(&hashes) {
-                Ok(id) => {
-                    let next = distinct.len();
-                    let at = *by_id.entry(id).or_insert(next);
-                    if at == next {
-                        distinct.push(job);
-                    }
-                    ids.push(at);
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
+            let next = distinct.len();
+            let at = *by_id.entry(job.id()).or_insert(next);
+            if at == next {
+                distinct.push(job);
             }
-        }
-        if let Some(e) = failed {
-            results[index] = Some(Err(e));
-            continue;
+            ids.push(at);
         }
         let mut mine = ids.clone();
         mine.sort_unstable();
@@ -498,19 +496,43 @@ fn absolute(path: &Path) -> PathBuf {
     path.components().collect()
 }
 
+/// `f` of every item, on as many threads as there are cores (in order).
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item was mapped (a panic would have been re-raised)"))
+        .collect()
+}
+
 /// The output as it stands, if its record shows it up to date with `key`.
 fn unchanged(
-    record: &Path,
+    record: &OutputRecord,
     key: &str,
     out_dir: &Path,
     dir: &Path,
     plan: &EpisodePlan,
 ) -> Option<Built> {
-    let record = OutputRecord::load(record)?;
     if !record.is_current(key, out_dir, dir, &output_files(plan)) {
         return None;
     }
-    let summary = record.summary;
+    let summary = record.summary.clone();
     Some(Built {
         wav: out_dir.join(plan.wav_path()),
         duration_seconds: summary.duration_seconds,

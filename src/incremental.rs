@@ -146,6 +146,9 @@ struct HashFile {
 pub struct FileHashes {
     file: Option<PathBuf>,
     entries: Mutex<BTreeMap<String, HashEntry>>,
+    /// Every hash taken by this process, recent files too: within one build a file is read
+    /// once, however many times its hash is asked for.
+    session: Mutex<BTreeMap<String, HashEntry>>,
     changed: AtomicBool,
 }
 
@@ -166,6 +169,7 @@ impl FileHashes {
         FileHashes {
             file: Some(file),
             entries: Mutex::new(entries),
+            session: Mutex::new(BTreeMap::new()),
             changed: AtomicBool::new(false),
         }
     }
@@ -175,6 +179,7 @@ impl FileHashes {
         FileHashes {
             file: None,
             entries: Mutex::new(BTreeMap::new()),
+            session: Mutex::new(BTreeMap::new()),
             changed: AtomicBool::new(false),
         }
     }
@@ -184,17 +189,31 @@ impl FileHashes {
         let name = path.to_string_lossy().into_owned();
         let before = Stamp::of(path);
         if let Some(stamp) = before {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = entries.get(&name).filter(|e| e.stamp == stamp) {
-                return Ok((stamp.size, entry.sha256.clone()));
+            for map in [&self.entries, &self.session] {
+                let map = map.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(entry) = map.get(&name).filter(|e| e.stamp == stamp) {
+                    return Ok((stamp.size, entry.sha256.clone()));
+                }
             }
         }
         let (size, sha256) = sha256_file(path)?;
-        // Kept only if the file did not change while it was read, and is not so recent
-        // that it could change again within the same timestamp.
-        if let Some(stamp) = before.filter(|s| {
-            Stamp::of(path) == Some(*s) && s.size == size && !s.is_recent(SystemTime::now())
-        }) {
+        // Remembered only if the file did not change while it was read.
+        let Some(stamp) = before.filter(|s| Stamp::of(path) == Some(*s) && s.size == size) else {
+            return Ok((size, sha256));
+        };
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                name.clone(),
+                HashEntry {
+                    stamp,
+                    sha256: sha256.clone(),
+                },
+            );
+        // Kept for later builds only if the file is not so recent that it could change again
+        // within the same timestamp.
+        if !stamp.is_recent(SystemTime::now()) {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             entries.insert(
                 name,

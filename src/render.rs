@@ -119,26 +119,37 @@ pub fn jobs(plan: &EpisodePlan) -> Vec<ClipJob<'_>> {
 }
 
 impl ClipJob<'_> {
-    /// An id shared by every job that prepares the same audio, known before it runs: the
-    /// prepared clip's key for a recording, a key over the speech request and the
-    /// preparation for speech (whose audio exists only once synthesised).
-    pub fn id(&self, hashes: &FileHashes) -> Result<String> {
-        match self.source {
-            JobSource::File(path) => Ok(self.recipe(path, hashes)?.key()),
-            JobSource::Speech(request, _) => {
-                let level = self
-                    .level
-                    .then(|| self.profile.target_lufs.to_bits().to_le_bytes().to_vec());
-                Ok(key_of(&[
-                    b"narrate speech clip",
-                    cache_key(&request).as_bytes(),
-                    &self.profile.sample_rate.to_le_bytes(),
-                    &self.profile.channels.to_le_bytes(),
-                    &[u8::from(self.profile.telephone_band)],
-                    &level.unwrap_or_default(),
-                ]))
-            }
-        }
+    /// An id shared by the jobs that prepare the same audio in the same way, known before
+    /// anything is read: the recording's path (or the speech request) and the preparation.
+    /// Two paths with the same content are two jobs, which then find one prepared clip
+    /// (the cache is keyed by content).
+    pub fn id(&self) -> String {
+        let source: Vec<u8> = match self.source {
+            JobSource::File(path) => path.as_os_str().as_encoded_bytes().to_vec(),
+            JobSource::Speech(request, _) => cache_key(&request).into_bytes(),
+        };
+        let trim = self.trim.map_or_else(Vec::new, |t| {
+            [t.threshold_db.to_bits(), t.margin.to_bits()]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect()
+        });
+        let level = self
+            .level
+            .then(|| self.profile.target_lufs.to_bits().to_le_bytes().to_vec());
+        key_of(&[
+            b"narrate clip job",
+            &[u8::from(matches!(self.source, JobSource::Speech(..)))],
+            &source,
+            &self.profile.sample_rate.to_le_bytes(),
+            &self.profile.channels.to_le_bytes(),
+            &[
+                u8::from(self.profile.telephone_band),
+                u8::from(self.trim.is_some()),
+            ],
+            &trim,
+            &level.unwrap_or_default(),
+        ])
     }
 
     /// The recording (or cached speech) this job reads, if it exists yet.
