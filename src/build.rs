@@ -179,6 +179,17 @@ fn output_files(plan: &EpisodePlan) -> Vec<String> {
 /// The build key of `plan`: a hash over everything its files are made from. `None` when an
 /// input does not exist yet (speech still to be synthesised): the output is then out of date.
 fn build_key(project: &Project, plan: &EpisodePlan, hashes: &FileHashes) -> Result<Option<String>> {
+    key_with(project, plan, &|path| {
+        hashes.sha256(path).map(|(_, sha)| sha)
+    })
+}
+
+/// [`build_key`] with the content hashes given by `hash`.
+fn key_with(
+    project: &Project,
+    plan: &EpisodePlan,
+    hash: &dyn Fn(&Path) -> Result<String>,
+) -> Result<Option<String>> {
     let mut parts: Vec<Vec<u8>> = vec![
         b"narrate output".to_vec(),
         KEY_FORMAT.to_le_bytes().to_vec(),
@@ -190,7 +201,7 @@ fn build_key(project: &Project, plan: &EpisodePlan, hashes: &FileHashes) -> Resu
         project.root.as_os_str().as_encoded_bytes().to_vec(),
     ];
     let mut input = |path: &Path, used_by: Option<&Path>| -> Result<()> {
-        let (_, sha256) = hashes.sha256(path).map_err(|e| match used_by {
+        let sha256 = hash(path).map_err(|e| match used_by {
             Some(script) => e.or_place(format!("used by {}", script.display())),
             None => e,
         })?;
@@ -219,7 +230,7 @@ fn build_key(project: &Project, plan: &EpisodePlan, hashes: &FileHashes) -> Resu
                         script: &section.script,
                     };
                     let spoken = cache_path(&request, &plan.speech.cache_dir);
-                    if !spoken.exists() {
+                    if !spoken.is_file() {
                         return Ok(None);
                     }
                     input(&spoken, Some(&section.script))?;
@@ -231,12 +242,20 @@ fn build_key(project: &Project, plan: &EpisodePlan, hashes: &FileHashes) -> Resu
     Ok(Some(key_of(&parts)))
 }
 
+/// The manifest and the scripts of `plan`.
+fn text_inputs(project: &Project, plan: &EpisodePlan) -> Vec<PathBuf> {
+    let mut paths = vec![project.root.join(MANIFEST)];
+    paths.extend(plan.sections.iter().map(|s| s.script.clone()));
+    paths
+}
+
 /// An output that needs building.
 struct Pending<'a> {
     /// Index in the plan.
     index: usize,
     plan: &'a EpisodePlan,
-    key: Option<String>,
+    /// The hashes of its manifest and scripts when the build started.
+    texts: Vec<(String, PathBuf)>,
     /// For each of its jobs (in play order), the index of the distinct job.
     jobs: Vec<usize>,
     bar: ProgressBar,
@@ -311,6 +330,14 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
     let mut distinct: Vec<ClipJob> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut cleaned = Vec::new();
+    // The manifest's and scripts' hashes as the plan was read (they are small), for the
+    // keys of outputs built now.
+    let texts = parallel(outputs, |output| {
+        text_inputs(project, output)
+            .into_iter()
+            .map(|p| Ok((hashes.sha256(&p)?.1, p)))
+            .collect::<Result<Vec<(String, PathBuf)>>>()
+    });
     let records = parallel(outputs, |output| {
         let path = record_path(
             &project.root,
@@ -342,9 +369,12 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
             }
             _ => {}
         }
-        let key = match &records[index] {
-            Some(Ok((key, _))) => key.clone(),
-            _ => None,
+        let texts = match &texts[index] {
+            Ok(texts) => texts.clone(),
+            Err(e) => {
+                results[index] = Some(Err(e.clone()));
+                continue;
+            }
         };
         let mut ids = Vec::new();
         for job in jobs(output) {
@@ -365,7 +395,7 @@ pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Resu
         pending.push(Pending {
             index,
             plan: output,
-            key,
+            texts,
             jobs: ids,
             bar,
         });
@@ -634,11 +664,24 @@ fn build_one(
         synthesised,
         warnings: rendered.warnings.clone(),
     };
-    // Speech synthesised during this build has a key only now.
-    let key = match &output.key {
-        Some(key) => Some(key.clone()),
-        None => build_key(project, plan, hashes)?,
-    };
+    // The key of what was built: the scripts as read when the build started, every clip as
+    // it was prepared (not as it may be now, should it have changed meanwhile).
+    let key = key_with(project, plan, &|path| {
+        output
+            .texts
+            .iter()
+            .find(|(_, p)| p == path)
+            .map(|(sha, _)| sha.clone())
+            .or_else(|| {
+                ready
+                    .iter()
+                    .find(|r| r.path == path)
+                    .map(|r| r.sha256.clone())
+            })
+            .ok_or_else(|| Error::in_file(path, "this input was not read by the build"))
+    })
+    // Without a key, no record: the output is only built again next time.
+    .unwrap_or(None);
     if let Some(key) = key {
         let record = record_path(&project.root, out_dir, &profile.name, &plan.meta.id);
         OutputRecord::new(key, out_dir, &written, summary).save(&record);

@@ -29,7 +29,7 @@ use crate::convert::convert;
 use crate::decode::decode_file;
 use crate::error::{Error, Result};
 use crate::filter::telephone_band;
-use crate::incremental::{cache_home, key_of};
+use crate::incremental::{cache_home, key_of, Stamp};
 use crate::master::{level_clip, MAX_CLIP_GAIN_DB};
 use crate::meter::fold_peaks;
 use crate::profile::Profile;
@@ -70,6 +70,10 @@ pub struct Recipe {
     pub trim: Option<TrimSettings>,
     /// Bring the clip to this integrated loudness, LUFS.
     pub level_lufs: Option<f64>,
+    /// The source's stamp when `sha256` was taken: preparation fails, writing nothing,
+    /// if the file is not that version any more once decoded (so a take saved during a
+    /// build cannot be cached under the old take's hash).
+    pub stamp: Option<Stamp>,
 }
 
 impl Recipe {
@@ -89,6 +93,7 @@ impl Recipe {
             telephone_band: profile.telephone_band,
             trim,
             level_lufs: level.then_some(profile.target_lufs),
+            stamp: None,
         }
     }
 
@@ -347,6 +352,12 @@ fn key_lock(key: &str) -> Arc<Mutex<()>> {
 fn make(recipe: &Recipe, key: String, used_by: &Path) -> Result<(Audio, ClipFacts)> {
     let path = &recipe.source;
     let mut decoded = decode_file(path)?;
+    if recipe.stamp.is_some_and(|s| Stamp::of(path) != Some(s)) {
+        return Err(
+            Error::in_file(path, "the recording changed while it was being read")
+                .with_fix("wait until the recording is saved, then build again"),
+        );
+    }
     let (source_rate, source_channels, source_frames) =
         (decoded.sample_rate, decoded.channels, decoded.frames());
     let mut notes = Vec::new();

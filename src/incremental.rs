@@ -186,20 +186,28 @@ impl FileHashes {
 
     /// Size and SHA-256 (lowercase hex) of `path`, read only when its stamp changed.
     pub fn sha256(&self, path: &Path) -> Result<(u64, String)> {
+        self.sha256_stamped(path)
+            .map(|(size, sha256, _)| (size, sha256))
+    }
+
+    /// [`FileHashes::sha256`], and the stamp the file had while it hashed so (`None` when
+    /// it changed while it was read): whoever reads the file again can check it is still
+    /// the same version.
+    pub fn sha256_stamped(&self, path: &Path) -> Result<(u64, String, Option<Stamp>)> {
         let name = path.to_string_lossy().into_owned();
         let before = Stamp::of(path);
         if let Some(stamp) = before {
             for map in [&self.entries, &self.session] {
                 let map = map.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(entry) = map.get(&name).filter(|e| e.stamp == stamp) {
-                    return Ok((stamp.size, entry.sha256.clone()));
+                    return Ok((stamp.size, entry.sha256.clone(), Some(stamp)));
                 }
             }
         }
         let (size, sha256) = sha256_file(path)?;
         // Remembered only if the file did not change while it was read.
         let Some(stamp) = before.filter(|s| Stamp::of(path) == Some(*s) && s.size == size) else {
-            return Ok((size, sha256));
+            return Ok((size, sha256, None));
         };
         self.session
             .lock()
@@ -224,7 +232,7 @@ impl FileHashes {
             );
             self.changed.store(true, Ordering::Relaxed);
         }
-        Ok((size, sha256))
+        Ok((size, sha256, Some(stamp)))
     }
 
     /// Writes the cache back if anything was added (best effort: a failure only costs

@@ -75,6 +75,8 @@ pub struct ClipJob<'a> {
 pub struct Ready {
     /// The recording, or the cached synthesised speech.
     pub path: PathBuf,
+    /// SHA-256 of the content that was prepared.
+    pub sha256: String,
     pub prepared: Arc<Prepared>,
     /// Whether it had to be prepared (false: the cache had it).
     pub made: bool,
@@ -163,16 +165,19 @@ impl ClipJob<'_> {
     }
 
     fn recipe(&self, path: &Path, hashes: &FileHashes) -> Result<Recipe> {
-        let (_, sha256) = hashes
-            .sha256(path)
+        let (_, sha256, stamp) = hashes
+            .sha256_stamped(path)
             .map_err(|e| e.or_place(format!("used by {}", self.used_by.display())))?;
-        Ok(Recipe::new(
-            path.to_path_buf(),
-            sha256,
-            self.profile,
-            self.trim,
-            self.level,
-        ))
+        Ok(Recipe {
+            stamp,
+            ..Recipe::new(
+                path.to_path_buf(),
+                sha256,
+                self.profile,
+                self.trim,
+                self.level,
+            )
+        })
     }
 
     /// Synthesises the speech if needed, and prepares the clip (or finds it in `cache`).
@@ -187,6 +192,7 @@ impl ClipJob<'_> {
             .map_err(|e| e.or_place(format!("used by {}", self.used_by.display())))?;
         Ok(Ready {
             path,
+            sha256: recipe.sha256,
             prepared: Arc::new(prepared),
             made,
         })
