@@ -313,7 +313,15 @@ impl Cores for PoolCores<'_> {
 pub fn build(project: &Project, plan: &Plan, options: &BuildOptions) -> Vec<Result<Built>> {
     let outputs = &plan.outputs;
     let hashes = FileHashes::load(&project.root);
-    let cache = ClipCache::new(clips_dir(&project.root));
+    // The prepared clips are needed to master at all: where the build cache cannot be
+    // written (a read-only home folder), they go to the temporary folder instead.
+    let clips = clips_dir(&project.root);
+    let clips = if std::fs::create_dir_all(&clips).is_ok() {
+        clips
+    } else {
+        std::env::temp_dir().join("narrate-cache").join("clips")
+    };
+    let cache = ClipCache::new(clips);
     let out_dir = absolute(&options.out_dir);
     let bars = MultiProgress::with_draw_target(if options.progress {
         ProgressDrawTarget::stderr()
