@@ -168,6 +168,9 @@ fn run() -> Res<()> {
         .to_path_buf();
     let corpora = target.join("bench-corpus");
     let outs = target.join("bench-out");
+    // narrate's build cache (prepared clips, build records) lives here, not in the user's
+    // cache folder, so that a cold build is cold.
+    env::set_var("NARRATE_CACHE_DIR", outs.join("cache"));
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let soxr = ffmpeg_has_soxr();
 
@@ -293,6 +296,9 @@ fn run() -> Res<()> {
         }
     }
 
+    // The shipped example: the rebuild targets are stated for it.
+    let example = example_rebuilds(&narrate, &outs.join("example"), &target)?;
+
     println!("load avg  {} (after)\n", load_average());
     print_results(
         jobs,
@@ -303,8 +309,123 @@ fn run() -> Res<()> {
         &after_touch,
         &again,
     );
+    print_example(&example);
     print_checks(&checks);
     Ok(())
+}
+
+/// The repository's example project, copied to `dir/project` (inputs are never modified):
+/// a cold build, a rebuild with nothing changed, one after a take's modification time
+/// changed (content the same), and one after one sample of a WAV take changed.
+fn example_rebuilds(bin: &Path, dir: &Path, target: &Path) -> Res<Vec<Row>> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = dir.join("project");
+    remove_dir(dir)?;
+    for entry in ["narrate.toml", "narrate.lock", "scripts", "audio"] {
+        copy_tree(&repo.join(entry), &project.join(entry))?;
+    }
+    let out = dir.join("out");
+    let build = |what: &str| narrate_build(bin, &project, &out, target, &format!("example-{what}"));
+    remove_dir(&target.join("bench-out").join("cache"))?;
+    let cold = build("cold")?;
+    let wavs: Vec<PathBuf> = fs::read_dir(out.join("guide"))
+        .ctx("list the example's outputs")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    let audio = wavs
+        .iter()
+        .map(|w| inspect_seconds(bin, w))
+        .sum::<Res<f64>>()?;
+    let again = build("rebuild")?;
+    let take = first_wav(&project.join("audio"))?.ok_or("the example has no WAV take to change")?;
+    let file = fs::File::options()
+        .write(true)
+        .open(&take)
+        .ctx(format!("open {}", take.display()))?;
+    file.set_modified(std::time::SystemTime::now())
+        .ctx(format!("touch {}", take.display()))?;
+    drop(file);
+    let touched = build("touched")?;
+    let mut bytes = fs::read(&take).ctx(format!("read {}", take.display()))?;
+    // A low bit of a sample near the end of the data chunk (the last chunk of these takes).
+    let at = bytes.len() - 1001;
+    bytes[at] ^= 1;
+    fs::write(&take, &bytes).ctx(format!("write {}", take.display()))?;
+    let changed = build("changed")?;
+    let name = take
+        .strip_prefix(&project)
+        .unwrap_or(&take)
+        .display()
+        .to_string();
+    Ok(vec![
+        Row::new("example, cold build".into(), audio, &cold),
+        Row::new("example rebuild, nothing changed".into(), audio, &again),
+        Row::new(
+            format!("example rebuild, {name} touched (same content)"),
+            audio,
+            &touched,
+        ),
+        Row::new(
+            format!("example rebuild, one sample of {name} changed"),
+            audio,
+            &changed,
+        ),
+    ])
+}
+
+fn print_example(rows: &[Row]) {
+    let [cold, again, touched, changed] = rows else {
+        return;
+    };
+    println!("## The shipped example project\n");
+    print!("{}", markdown(rows));
+    println!();
+    println!(
+        "rebuild, nothing changed: {:.0} ms; take touched: {:.0} ms; one sample changed: {:.0} ms = {:.0} % of the cold build.\n",
+        again.wall * 1000.0,
+        touched.wall * 1000.0,
+        changed.wall * 1000.0,
+        100.0 * changed.wall / cold.wall
+    );
+}
+
+/// The first `.wav` file under `dir`, in name order.
+fn first_wav(dir: &Path) -> Res<Option<PathBuf>> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .ctx(format!("list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if let Some(found) = first_wav(&path)? {
+                return Ok(Some(found));
+            }
+        } else if path.extension().is_some_and(|e| e == "wav") {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
+/// Copies a file or a folder tree.
+fn copy_tree(from: &Path, to: &Path) -> Res<()> {
+    if from.is_dir() {
+        fs::create_dir_all(to).ctx(format!("create {}", to.display()))?;
+        for entry in fs::read_dir(from).ctx(format!("list {}", from.display()))? {
+            let entry = entry.ctx(format!("list {}", from.display()))?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).ctx(format!("create {}", parent.display()))?;
+        }
+        fs::copy(from, to)
+            .map(drop)
+            .ctx(format!("copy {} to {}", from.display(), to.display()))
+    }
 }
 
 fn print_results(
@@ -714,6 +835,7 @@ fn clock(seconds: f64) -> String {
 fn narrate_cold(bin: &Path, corpus: &Corpus, out: &Path, target: &Path) -> Res<Measured> {
     remove_dir(out)?;
     remove_dir(&corpus.dir.join(".narrate-cache"))?;
+    remove_dir(&target.join("bench-out").join("cache"))?;
     narrate_build(bin, &corpus.dir, out, target, "cold")
 }
 
@@ -761,20 +883,7 @@ fn episode_outputs(bin: &Path, corpus: &Corpus, dir: &Path) -> Res<Vec<Inspected
         .episodes
         .iter()
         .map(|e| {
-            let wav = dir.join(format!("{}.wav", e.id));
-            let out = Command::new(bin)
-                .args(["inspect", "--json"])
-                .arg(&wav)
-                .output()
-                .ctx(format!("inspect {}", wav.display()))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "narrate inspect {}: {}",
-                    wav.display(),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            let v: Value = serde_json::from_slice(&out.stdout).ctx("read inspect's JSON")?;
+            let v = inspect_json(bin, &dir.join(format!("{}.wav", e.id)))?;
             Ok(Inspected {
                 episode: e.id.clone(),
                 seconds: v["duration_seconds"].as_f64().unwrap_or(0.0),
@@ -784,6 +893,30 @@ fn episode_outputs(bin: &Path, corpus: &Corpus, dir: &Path) -> Res<Vec<Inspected
             })
         })
         .collect()
+}
+
+/// The length of a WAV file, seconds, as `narrate inspect` reads it.
+fn inspect_seconds(bin: &Path, wav: &Path) -> Res<f64> {
+    inspect_json(bin, wav)?["duration_seconds"]
+        .as_f64()
+        .ok_or_else(|| format!("narrate inspect {}: no duration", wav.display()))
+}
+
+/// `narrate inspect --json wav`.
+fn inspect_json(bin: &Path, wav: &Path) -> Res<Value> {
+    let out = Command::new(bin)
+        .args(["inspect", "--json"])
+        .arg(wav)
+        .output()
+        .ctx(format!("inspect {}", wav.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "narrate inspect {}: {}",
+            wav.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).ctx("read inspect's JSON")
 }
 
 // ---------------------------------------------------------------------------------------
