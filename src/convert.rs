@@ -7,7 +7,7 @@
 //! The same rate and channel count return the input untouched.
 
 use rubato::audioadapter_buffers::number_to_float::InterleavedNumbers;
-use rubato::{Fft, FixedSync, Resampler, WindowFunction};
+use rubato::{Fft, FixedSync, Indexing, Resampler, WindowFunction};
 
 use crate::audio::Audio;
 use crate::error::{Error, Result};
@@ -19,25 +19,9 @@ const TARGET_BLOCK: usize = 4096;
 /// −3 dB, for centre and surround channels folded into stereo.
 const MINUS_3DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
-/// Converts `audio` to `sample_rate` and `channels`.
-///
-/// Channels are mixed first when their number goes down and last when it goes up, so the
-/// resampler always works on the fewer channels.
+/// Converts `audio` to `sample_rate` and `channels` (see [`Converter`]).
 pub fn convert(audio: Audio, sample_rate: u32, channels: u16) -> Result<Audio> {
-    if sample_rate == 0 || channels == 0 {
-        return Err(Error::new(format!(
-            "cannot convert audio to {sample_rate} Hz with {channels} channels"
-        ))
-        .with_fix("use a sample rate above 0 Hz and at least one channel in the profile"));
-    }
-    if audio.sample_rate == 0 || audio.channels == 0 {
-        return Err(Error::new(format!(
-            "cannot convert audio that claims {} Hz and {} channels",
-            audio.sample_rate, audio.channels
-        ))
-        .with_fix("the clip's header is damaged: export the recording again"));
-    }
-    if audio.samples.len() % usize::from(audio.channels) != 0 {
+    if audio.samples.len() % usize::from(audio.channels.max(1)) != 0 {
         return Err(Error::new(format!(
             "audio buffer of {} samples is not a whole number of {}-channel frames",
             audio.samples.len(),
@@ -45,17 +29,148 @@ pub fn convert(audio: Audio, sample_rate: u32, channels: u16) -> Result<Audio> {
         ))
         .with_fix("this is a bug in narrate: please report it with the input files"));
     }
-    let audio = if channels < audio.channels {
-        mix(audio, channels)
-    } else {
-        audio
-    };
-    let audio = resample(audio, sample_rate)?;
-    Ok(if channels > audio.channels {
-        mix(audio, channels)
-    } else {
-        audio
+    let mut converter = Converter::new(audio.sample_rate, audio.channels, sample_rate, channels)?;
+    if converter.is_identity() {
+        return Ok(audio);
+    }
+    let frames = audio.frames();
+    let mut samples = Vec::with_capacity(
+        usize::try_from(converted_frames(frames, audio.sample_rate, sample_rate))
+            .unwrap_or(0)
+            .saturating_mul(usize::from(channels)),
+    );
+    converter.push(&audio.samples, &mut samples)?;
+    drop(audio);
+    converter.finish(&mut samples)?;
+    Ok(Audio {
+        sample_rate,
+        channels,
+        samples,
     })
+}
+
+/// Converts a stream of interleaved frames to another rate and channel count, a chunk at a
+/// time, with memory that does not grow with the stream: the output of [`Converter::push`]
+/// calls followed by [`Converter::finish`] is, sample for sample, that of one call on the
+/// whole stream, however it was cut.
+///
+/// Channels are mixed first when their number goes down and last when it goes up, so the
+/// resampler always works on the fewer channels.
+pub struct Converter {
+    /// Gains of a mix before resampling (fewer channels) or after (more).
+    mix_before: Option<Mix>,
+    mix_after: Option<Mix>,
+    resampler: Option<Resampling>,
+    /// Samples between the stages.
+    mixed: Vec<f32>,
+    resampled: Vec<f32>,
+}
+
+impl Converter {
+    /// A converter from `from_rate` Hz, `from_channels` to `to_rate` Hz, `to_channels`.
+    pub fn new(from_rate: u32, from_channels: u16, to_rate: u32, to_channels: u16) -> Result<Self> {
+        if to_rate == 0 || to_channels == 0 {
+            return Err(Error::new(format!(
+                "cannot convert audio to {to_rate} Hz with {to_channels} channels"
+            ))
+            .with_fix("use a sample rate above 0 Hz and at least one channel in the profile"));
+        }
+        if from_rate == 0 || from_channels == 0 {
+            return Err(Error::new(format!(
+                "cannot convert audio that claims {from_rate} Hz and {from_channels} channels"
+            ))
+            .with_fix("the clip's header is damaged: export the recording again"));
+        }
+        let mix = |to| Mix::new(from_channels, to);
+        let (mix_before, mix_after) = match to_channels.cmp(&from_channels) {
+            std::cmp::Ordering::Less => (Some(mix(to_channels)), None),
+            std::cmp::Ordering::Greater => (None, Some(mix(to_channels))),
+            std::cmp::Ordering::Equal => (None, None),
+        };
+        let resampler = (from_rate != to_rate)
+            .then(|| Resampling::new(from_rate, to_rate, from_channels.min(to_channels)))
+            .transpose()?;
+        Ok(Converter {
+            mix_before,
+            mix_after,
+            resampler,
+            mixed: Vec::new(),
+            resampled: Vec::new(),
+        })
+    }
+
+    /// Whether the output is the input (same rate and channels).
+    pub fn is_identity(&self) -> bool {
+        self.mix_before.is_none() && self.mix_after.is_none() && self.resampler.is_none()
+    }
+
+    /// Converts `input` (whole frames), appending what is ready to `out`.
+    pub fn push(&mut self, input: &[f32], out: &mut Vec<f32>) -> Result<()> {
+        self.stage(Some(input), out)
+    }
+
+    /// Appends the rest of the output: the stream has ended.
+    pub fn finish(&mut self, out: &mut Vec<f32>) -> Result<()> {
+        self.stage(None, out)
+    }
+
+    /// Runs `input` (or the end of the stream) through mix, resampler and mix.
+    fn stage(&mut self, input: Option<&[f32]>, out: &mut Vec<f32>) -> Result<()> {
+        let mixed: &[f32] = match (&self.mix_before, input) {
+            (Some(mix), Some(input)) => {
+                self.mixed.clear();
+                mix.apply(input, &mut self.mixed);
+                &self.mixed
+            }
+            (_, Some(input)) => input,
+            (_, None) => &[],
+        };
+        let Some(resampler) = &mut self.resampler else {
+            match &self.mix_after {
+                Some(mix) => mix.apply(mixed, out),
+                None => out.extend_from_slice(mixed),
+            }
+            return Ok(());
+        };
+        let target: &mut Vec<f32> = if self.mix_after.is_some() {
+            self.resampled.clear();
+            &mut self.resampled
+        } else {
+            out
+        };
+        match input {
+            Some(_) => resampler.push(mixed, target)?,
+            None => resampler.finish(target)?,
+        }
+        if let Some(mix) = &self.mix_after {
+            mix.apply(&self.resampled, out);
+        }
+        Ok(())
+    }
+}
+
+/// A fixed channel mix ([`mix_gains`]).
+struct Mix {
+    inputs: usize,
+    gains: Vec<Vec<f32>>,
+}
+
+impl Mix {
+    fn new(from: u16, to: u16) -> Mix {
+        Mix {
+            inputs: usize::from(from),
+            gains: mix_gains(from, to),
+        }
+    }
+
+    fn apply(&self, input: &[f32], out: &mut Vec<f32>) {
+        out.reserve(input.len() / self.inputs * self.gains.len());
+        for frame in input.chunks_exact(self.inputs) {
+            for row in &self.gains {
+                out.push(row.iter().zip(frame).map(|(g, x)| g * x).sum());
+            }
+        }
+    }
 }
 
 /// The gain from each input channel to each output channel: `gains[out][in]`.
@@ -94,27 +209,6 @@ pub fn mix_gains(from: u16, to: u16) -> Vec<Vec<f32>> {
     g
 }
 
-/// Remixes to `channels` with [`mix_gains`].
-fn mix(audio: Audio, channels: u16) -> Audio {
-    if channels == audio.channels {
-        return audio;
-    }
-    let n = usize::from(audio.channels);
-    let m = usize::from(channels);
-    let gains = mix_gains(audio.channels, channels);
-    let mut out = Vec::with_capacity(audio.samples.len() / n * m);
-    for frame in audio.samples.chunks_exact(n) {
-        for row in &gains {
-            out.push(row.iter().zip(frame).map(|(g, x)| g * x).sum());
-        }
-    }
-    Audio {
-        sample_rate: audio.sample_rate,
-        channels,
-        samples: out,
-    }
-}
-
 /// Number of frames after converting `frames` from `from` Hz to `to` Hz, rounded to nearest.
 pub fn converted_frames(frames: u64, from: u32, to: u32) -> u64 {
     let (frames, from, to) = (u128::from(frames), u128::from(from), u128::from(to));
@@ -128,65 +222,143 @@ fn gcd(mut a: usize, mut b: usize) -> usize {
     a
 }
 
-/// Resamples with rubato's FFT resampler, delay removed, length exact.
-fn resample(audio: Audio, sample_rate: u32) -> Result<Audio> {
-    if audio.sample_rate == sample_rate {
-        return Ok(audio);
-    }
-    let (from, to) = (audio.sample_rate, sample_rate);
-    let ch = usize::from(audio.channels);
-    let in_frames = audio.samples.len() / ch;
-    let out_frames = converted_frames(in_frames as u64, from, to) as usize;
-    if in_frames == 0 {
-        return Ok(Audio {
-            sample_rate,
-            channels: audio.channels,
-            samples: Vec::new(),
-        });
-    }
-    let fail = |what: String| {
-        Error::new(format!("cannot resample from {from} Hz to {to} Hz: {what}"))
-            .with_fix("use a common sample rate (8, 16, 22.05, 32, 44.1, 48 or 96 kHz)")
-    };
+/// Rate conversion with rubato's FFT resampler, fed a block at a time, its delay removed
+/// and the length exact: `round(frames × out_rate / in_rate)` frames.
+struct Resampling {
+    resampler: Fft<f64>,
+    from: u32,
+    to: u32,
+    channels: usize,
+    /// Input frames per block.
+    block: usize,
+    /// Input waiting for a whole block.
+    pending: Vec<f32>,
+    /// One block's output.
+    output: Vec<f32>,
+    /// Output frames still to drop (the filter's delay).
+    delay: usize,
+    frames_in: u64,
+    frames_out: u64,
+}
 
-    // An even number of minimal blocks keeps both FFT sizes even, so the filter's centre (and
-    // the delay rubato reports) falls on a whole output frame: no half-sample shift.
-    let min_in = from as usize / gcd(from as usize, to as usize);
-    let blocks = TARGET_BLOCK.div_ceil(2 * min_in).max(1) * 2;
-    let mut resampler = Fft::<f64>::new_custom(
-        from as usize,
-        to as usize,
-        blocks * min_in,
-        1,
-        ch,
-        WindowFunction::BlackmanHarris2,
-        FixedSync::Input,
-    )
-    .map_err(|e| fail(e.to_string()))?;
+impl Resampling {
+    fn new(from: u32, to: u32, channels: u16) -> Result<Resampling> {
+        let channels = usize::from(channels);
+        // An even number of minimal blocks keeps both FFT sizes even, so the filter's centre
+        // (and the delay rubato reports) falls on a whole output frame: no half-sample shift.
+        let min_in = from as usize / gcd(from as usize, to as usize);
+        let blocks = TARGET_BLOCK.div_ceil(2 * min_in).max(1) * 2;
+        let resampler = Fft::<f64>::new_custom(
+            from as usize,
+            to as usize,
+            blocks * min_in,
+            1,
+            channels,
+            WindowFunction::BlackmanHarris2,
+            FixedSync::Input,
+        )
+        .map_err(|e| resample_error(from, to, &e))?;
+        let block = resampler.input_frames_next();
+        let output = vec![0.0; resampler.output_frames_max() * channels];
+        Ok(Resampling {
+            delay: resampler.output_delay(),
+            resampler,
+            from,
+            to,
+            channels,
+            block,
+            pending: Vec::with_capacity(block * channels),
+            output,
+            frames_in: 0,
+            frames_out: 0,
+        })
+    }
 
-    let input = InterleavedNumbers::<&[f32], f64>::new(&audio.samples, ch, in_frames)
-        .map_err(|e| fail(e.to_string()))?;
-    let needed = resampler.process_all_needed_output_len(in_frames);
-    let mut samples = vec![0.0f32; needed * ch];
-    let produced = {
-        let mut output = InterleavedNumbers::<&mut [f32], f64>::new_mut(&mut samples, ch, needed)
-            .map_err(|e| fail(e.to_string()))?;
-        let (_, produced) = resampler
-            .process_all_into_buffer(&input, &mut output, in_frames, None)
-            .map_err(|e| fail(e.to_string()))?;
-        produced
-    };
-    drop(audio);
-    // rubato yields ceil(frames × ratio) ≥ the rounded count; the rest is filter tail.
-    debug_assert!(produced >= out_frames);
-    samples.truncate(out_frames.min(produced) * ch);
-    samples.resize(out_frames * ch, 0.0);
-    samples.shrink_to_fit();
-    Ok(Audio {
-        sample_rate,
-        channels: ch as u16,
-        samples,
-    })
+    fn push(&mut self, input: &[f32], out: &mut Vec<f32>) -> Result<()> {
+        self.frames_in += (input.len() / self.channels) as u64;
+        let whole = self.block * self.channels;
+        let mut rest = input;
+        while !rest.is_empty() {
+            if self.pending.is_empty() && rest.len() >= whole {
+                // A whole block straight from the input, without copying it.
+                let (block, next) = rest.split_at(whole);
+                self.run(Source::Input(block), None, out)?;
+                rest = next;
+                continue;
+            }
+            let take = (whole - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() == whole {
+                self.run(Source::Pending, None, out)?;
+                self.pending.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// The last partial block, then silence until the output has its exact length.
+    fn finish(&mut self, out: &mut Vec<f32>) -> Result<()> {
+        let total = converted_frames(self.frames_in, self.from, self.to);
+        if self.frames_in == 0 {
+            return Ok(());
+        }
+        let partial = self.pending.len() / self.channels;
+        self.pending.resize(self.block * self.channels, 0.0);
+        if partial > 0 {
+            self.run(Source::Pending, Some(partial), out)?;
+        }
+        while self.frames_out < total {
+            self.run(Source::Pending, Some(0), out)?;
+        }
+        let excess = usize::try_from(self.frames_out - total).unwrap_or(usize::MAX);
+        out.truncate(out.len() - excess * self.channels);
+        self.frames_out = total;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// One block through the resampler (`partial`: how many of its frames are real), its
+    /// output appended to `out` once the delay is dropped.
+    fn run(&mut self, source: Source, partial: Option<usize>, out: &mut Vec<f32>) -> Result<()> {
+        let (from, to, ch) = (self.from, self.to, self.channels);
+        let fail = |e: &dyn std::fmt::Display| resample_error(from, to, e);
+        let data: &[f32] = match source {
+            Source::Input(block) => block,
+            Source::Pending => &self.pending,
+        };
+        let input =
+            InterleavedNumbers::<&[f32], f64>::new(data, ch, self.block).map_err(|e| fail(&e))?;
+        let max = self.output.len() / ch;
+        let mut output = InterleavedNumbers::<&mut [f32], f64>::new_mut(&mut self.output, ch, max)
+            .map_err(|e| fail(&e))?;
+        let indexing = Indexing {
+            input_offset: 0,
+            output_offset: 0,
+            active_channels_mask: None,
+            partial_len: partial,
+        };
+        let (_, produced) = self
+            .resampler
+            .process_into_buffer(&input, &mut output, Some(&indexing))
+            .map_err(|e| fail(&e))?;
+        let skip = self.delay.min(produced);
+        self.delay -= skip;
+        out.extend_from_slice(&self.output[skip * ch..produced * ch]);
+        self.frames_out += (produced - skip) as u64;
+        Ok(())
+    }
+}
+
+/// Where [`Resampling::run`] takes a block from.
+enum Source<'a> {
+    Input(&'a [f32]),
+    Pending,
+}
+
+fn resample_error(from: u32, to: u32, e: &dyn std::fmt::Display) -> Error {
+    Error::new(format!("cannot resample from {from} Hz to {to} Hz: {e}"))
+        .with_fix("use a common sample rate (8, 16, 22.05, 32, 44.1, 48 or 96 kHz)")
 }
 
 #[cfg(test)]
@@ -299,6 +471,50 @@ mod tests {
         assert_eq!(converted_frames(11, 44100, 8000), 2);
         let empty = convert(Audio::silence(48000, 1, 0), 44100, 1).unwrap();
         assert_eq!(empty.frames(), 0);
+    }
+
+    /// Noise-like test signal: a fixed pseudo-random sequence.
+    fn noise(rate: u32, channels: u16, frames: usize) -> Audio {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let samples = (0..frames * usize::from(channels))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        Audio {
+            sample_rate: rate,
+            channels,
+            samples,
+        }
+    }
+
+    #[test]
+    fn streaming_gives_the_same_samples_however_the_input_is_cut() {
+        for (from, to, cin, cout) in [
+            (48000, 44100, 2, 1),
+            (22050, 44100, 1, 2),
+            (44100, 8000, 1, 1),
+            (11025, 48000, 6, 2),
+            (44100, 44100, 2, 1),
+        ] {
+            let a = noise(from, cin, 30_011);
+            let whole = convert(a.clone(), to, cout).unwrap();
+            for piece in [1usize, 333, 4096, 10_000] {
+                let mut c = Converter::new(from, cin, to, cout).unwrap();
+                let mut out = Vec::new();
+                for chunk in a.samples.chunks(piece * usize::from(cin)) {
+                    c.push(chunk, &mut out).unwrap();
+                }
+                c.finish(&mut out).unwrap();
+                assert!(
+                    out == whole.samples,
+                    "{from} Hz {cin} ch -> {to} Hz {cout} ch in pieces of {piece} frames"
+                );
+            }
+        }
     }
 
     #[test]

@@ -108,153 +108,240 @@ pub fn probe_file(path: &Path) -> Result<ClipInfo> {
     }
 }
 
-/// Decodes a whole clip to interleaved `f32`.
+/// Decodes a whole clip to interleaved `f32` (see [`Decoder`] for the conversion rules).
+pub fn decode_file(path: &Path) -> Result<Audio> {
+    let mut decoder = Decoder::open(path)?;
+    let ch = u64::from(decoder.channels());
+    // Reserve from the header's claim, capped by what a file this size could decode to, and
+    // only if the memory is there: a hostile header cannot make us allocate.
+    let reserve = decoder
+        .declared_frames
+        .unwrap_or(0)
+        .saturating_mul(ch)
+        .min(decoder.file_len.saturating_mul(16).max(MAX_RESERVE_SAMPLES));
+    let mut samples: Vec<f32> = Vec::new();
+    let _ = samples.try_reserve_exact(usize::try_from(reserve).unwrap_or(0));
+    while let Some(chunk) = decoder.next_chunk()? {
+        samples.extend_from_slice(chunk);
+    }
+    samples.shrink_to_fit();
+    Ok(Audio {
+        sample_rate: decoder.sample_rate(),
+        channels: decoder.channels(),
+        samples,
+    })
+}
+
+/// A clip being decoded, a packet at a time, to interleaved `f32`: memory stays that of one
+/// packet however long the clip is.
 ///
 /// Integers are scaled by 1/2^(bits−1) (an `i16` x becomes x/32768), unsigned 8-bit is
 /// re-centred first, floats pass unchanged, µ-law/A-law go through G.711 to 16-bit first.
 /// MP3 and Vorbis encoder delay and padding are removed. A clip that decodes to fewer frames
-/// than its header declares is an error, not short audio.
-pub fn decode_file(path: &Path) -> Result<Audio> {
-    let Opened {
-        file,
-        file_len,
-        kind,
-    } = open(path)?;
-    // ADPCM pads its last block; the `fact` chunk says where the audio really ends.
-    let frame_limit = match &kind {
-        Kind::Wav(wav) if wav.codec == WavCodec::Adpcm => Some(wav.frames()),
-        _ => None,
-    };
-    let mut reader: Box<dyn FormatReader> = match kind {
-        Kind::Wav(wav) => {
-            let stream = wav.stream(file);
-            let mss = MediaSourceStream::new(Box::new(stream), MediaSourceStreamOptions::default());
-            Box::new(
-                WavReader::try_new(mss, FormatOptions::default())
-                    .map_err(|e| from_symphonia(path, e, "read the WAV header"))?,
-            )
-        }
-        Kind::Other { start } => open_other(path, file, file_len, start)?,
-    };
+/// than its header declares, to no frames at all, or to samples that are not numbers is an
+/// error (from [`Decoder::next_chunk`], once the end shows it), not short or silent audio.
+pub struct Decoder {
+    path: std::path::PathBuf,
+    file_len: u64,
+    reader: Box<dyn FormatReader>,
+    decoder: Box<dyn symphonia::core::codecs::audio::AudioDecoder>,
+    track_id: u32,
+    declared_frames: Option<u64>,
+    /// ADPCM pads its last block; the `fact` chunk says where the audio really ends.
+    frame_limit: Option<u64>,
+    sample_rate: u32,
+    channels: u16,
+    chunk: Vec<f32>,
+    /// Frames handed out so far.
+    frames: u64,
+    /// The first sample that is not a number (frame), and how many there are.
+    not_numbers: Option<(u64, u64)>,
+    done: bool,
+}
 
-    let track = audio_track(path, reader.as_ref())?;
-    let track_id = track.id;
-    let declared_frames = track.num_frames;
-    let params = track_params(path, reader.as_ref())?;
-    let (sample_rate, channels) = check_spec(path, &params)?;
-
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => unsupported_codec(path, params.codec),
-            other => from_symphonia(path, other, "set up the decoder"),
-        })?;
-
-    let ch = usize::from(channels);
-    // Reserve from the header's claim, capped by what a file this size could decode to, and
-    // only if the memory is there: a hostile header cannot make us allocate.
-    let reserve = declared_frames
-        .unwrap_or(0)
-        .saturating_mul(ch as u64)
-        .min(file_len.saturating_mul(16).max(MAX_RESERVE_SAMPLES));
-    let mut samples: Vec<f32> = Vec::new();
-    let _ = samples.try_reserve_exact(usize::try_from(reserve).unwrap_or(0));
-    let mut scratch: Vec<f32> = Vec::new();
-    let at = |samples: &Vec<f32>| format!("{:.2} s", seconds(samples.len() / ch, sample_rate));
-
-    loop {
-        let packet = match reader.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => break,
-            Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(truncated(
-                    path,
-                    declared_frames,
-                    samples.len() / ch,
-                    sample_rate,
-                ));
-            }
-            Err(SymError::ResetRequired) => {
-                return Err(Error::in_file(
-                    path,
-                    "the audio format changes part-way through the file",
-                )
-                .at(at(&samples))
-                .with_fix(FIX_CONVERT));
-            }
-            Err(e) => return Err(from_symphonia(path, e, "read the audio").at(at(&samples))),
+impl Decoder {
+    /// Opens `path`, recognising the format by content, and reads its header.
+    pub fn open(path: &Path) -> Result<Decoder> {
+        let Opened {
+            file,
+            file_len,
+            kind,
+        } = open(path)?;
+        let frame_limit = match &kind {
+            Kind::Wav(wav) if wav.codec == WavCodec::Adpcm => Some(wav.frames()),
+            _ => None,
         };
-        if packet.track_id != track_id {
-            continue;
+        let reader: Box<dyn FormatReader> = match kind {
+            Kind::Wav(wav) => {
+                let stream = wav.stream(file);
+                let mss =
+                    MediaSourceStream::new(Box::new(stream), MediaSourceStreamOptions::default());
+                Box::new(
+                    WavReader::try_new(mss, FormatOptions::default())
+                        .map_err(|e| from_symphonia(path, e, "read the WAV header"))?,
+                )
+            }
+            Kind::Other { start } => open_other(path, file, file_len, start)?,
+        };
+        let track = audio_track(path, reader.as_ref())?;
+        let (track_id, declared_frames) = (track.id, track.num_frames);
+        let params = track_params(path, reader.as_ref())?;
+        let (sample_rate, channels) = check_spec(path, &params)?;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| match e {
+                SymError::Unsupported(_) => unsupported_codec(path, params.codec),
+                other => from_symphonia(path, other, "set up the decoder"),
+            })?;
+        Ok(Decoder {
+            path: path.to_path_buf(),
+            file_len,
+            reader,
+            decoder,
+            track_id,
+            declared_frames,
+            frame_limit,
+            sample_rate,
+            channels,
+            chunk: Vec::new(),
+            frames: 0,
+            not_numbers: None,
+            done: false,
+        })
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    pub fn channels(&self) -> u16 {
+        self.channels
+    }
+
+    /// The next decoded samples (whole frames), or `None` at the end of a clip that decoded
+    /// whole. After an error or the end, there is nothing more.
+    pub fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
+        if self.done {
+            return Ok(None);
         }
-        let buf = match decoder.decode(&packet) {
+        loop {
+            match self.next_packet() {
+                Ok(true) if self.not_numbers.is_some() => continue,
+                Ok(true) if self.chunk.is_empty() => continue,
+                Ok(true) => return Ok(Some(&self.chunk)),
+                Ok(false) => {
+                    self.done = true;
+                    return self.finish().map(|()| None);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Decodes the next packet of the track into `chunk`; false at the end of the stream.
+    fn next_packet(&mut self) -> Result<bool> {
+        let path = self.path.as_path();
+        let ch = u64::from(self.channels);
+        let at = format!("{:.2} s", seconds(self.frames, self.sample_rate));
+        let truncated = |frames| truncated(path, self.declared_frames, frames, self.sample_rate);
+        let packet = loop {
+            match self.reader.next_packet() {
+                Ok(Some(packet)) if packet.track_id != self.track_id => continue,
+                Ok(Some(packet)) => break packet,
+                Ok(None) => return Ok(false),
+                Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Err(truncated(self.frames));
+                }
+                Err(SymError::ResetRequired) => {
+                    return Err(Error::in_file(
+                        path,
+                        "the audio format changes part-way through the file",
+                    )
+                    .at(at)
+                    .with_fix(FIX_CONVERT));
+                }
+                Err(e) => return Err(from_symphonia(path, e, "read the audio").at(at)),
+            }
+        };
+        let buf = match self.decoder.decode(&packet) {
             Ok(buf) => buf,
             Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(truncated(
-                    path,
-                    declared_frames,
-                    samples.len() / ch,
-                    sample_rate,
-                ));
+                return Err(truncated(self.frames));
             }
-            Err(e) => return Err(from_symphonia(path, e, "decode the audio").at(at(&samples))),
+            Err(e) => return Err(from_symphonia(path, e, "decode the audio").at(at)),
         };
         let spec = buf.spec();
-        if spec.rate() != sample_rate || spec.channels().count() != ch {
+        if spec.rate() != self.sample_rate || spec.channels().count() as u64 != ch {
             return Err(Error::in_file(
                 path,
                 format!(
-                    "the audio format changes part-way through the file (from {sample_rate} Hz, \
+                    "the audio format changes part-way through the file (from {} Hz, \
                      {ch} channels to {} Hz, {} channels)",
+                    self.sample_rate,
                     spec.rate(),
                     spec.channels().count()
                 ),
             )
-            .at(at(&samples))
+            .at(at)
             .with_fix(FIX_CONVERT));
         }
-        buf.copy_to_vec_interleaved::<f32>(&mut scratch);
-        samples.extend_from_slice(&scratch);
+        buf.copy_to_vec_interleaved::<f32>(&mut self.chunk);
+        if let Some(limit) = self.frame_limit {
+            let keep = limit.saturating_sub(self.frames).saturating_mul(ch);
+            self.chunk
+                .truncate(usize::try_from(keep).unwrap_or(usize::MAX));
+        }
+        let first = self.frames;
+        self.frames += self.chunk.len() as u64 / ch.max(1);
+        // A float WAV can hold NaN or infinity; one such sample silently wrecks the loudness
+        // measurement and the gain of the whole episode.
+        let bad = self.chunk.iter().filter(|x| !x.is_finite()).count() as u64;
+        match &mut self.not_numbers {
+            _ if bad == 0 => {}
+            Some((_, count)) => *count += bad,
+            None => {
+                let i = self.chunk.iter().position(|x| !x.is_finite()).unwrap_or(0);
+                self.not_numbers = Some((first + i as u64 / ch.max(1), bad));
+            }
+        }
+        Ok(true)
     }
 
-    let decoded = samples.len() / ch;
-    if let Some(declared) = declared_frames {
-        if (decoded as u64) < declared {
-            return Err(truncated(path, declared_frames, decoded, sample_rate));
+    /// The checks only the end of the stream can make.
+    fn finish(&self) -> Result<()> {
+        let path = self.path.as_path();
+        if let Some(declared) = self.declared_frames {
+            // ADPCM's declared count is the padded one; the limit already cut it.
+            if self.frames < declared.min(self.frame_limit.unwrap_or(u64::MAX)) {
+                return Err(truncated(
+                    path,
+                    self.declared_frames,
+                    self.frames,
+                    self.sample_rate,
+                ));
+            }
         }
+        if let Some((first, count)) = self.not_numbers {
+            let at = seconds(first, self.sample_rate);
+            return Err(Error::in_file(
+                path,
+                format!(
+                    "the audio holds {count} sample{} that are not numbers (NaN or infinity), \
+                     the first at {at:.3} s",
+                    if count == 1 { "" } else { "s" },
+                ),
+            )
+            .at(format!("{at:.3} s"))
+            .with_fix(FIX_REEXPORT));
+        }
+        if self.frames == 0 {
+            return Err(empty_clip(path));
+        }
+        Ok(())
     }
-    if let Some(limit) = frame_limit {
-        samples.truncate(
-            usize::try_from(limit)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(ch),
-        );
-    }
-    if samples.is_empty() {
-        return Err(empty_clip(path));
-    }
-    // A float WAV can hold NaN or infinity; one such sample silently wrecks the loudness
-    // measurement and the gain of the whole episode.
-    if let Some(bad) = samples.iter().position(|x| !x.is_finite()) {
-        let count = samples.iter().filter(|x| !x.is_finite()).count();
-        return Err(Error::in_file(
-            path,
-            format!(
-                "the audio holds {count} sample{} that are not numbers (NaN or infinity), the \
-                 first at {:.3} s",
-                if count == 1 { "" } else { "s" },
-                seconds(bad / ch, sample_rate)
-            ),
-        )
-        .at(format!("{:.3} s", seconds(bad / ch, sample_rate)))
-        .with_fix(FIX_REEXPORT));
-    }
-    samples.shrink_to_fit();
-    Ok(Audio {
-        sample_rate,
-        channels,
-        samples,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,11 +673,11 @@ fn check_rate(path: &Path, rate: u32) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Error helpers.
 
-fn seconds(frames: usize, rate: u32) -> f64 {
+fn seconds(frames: u64, rate: u32) -> f64 {
     frames as f64 / f64::from(rate)
 }
 
-fn truncated(path: &Path, declared: Option<u64>, got: usize, rate: u32) -> Error {
+fn truncated(path: &Path, declared: Option<u64>, got: u64, rate: u32) -> Error {
     let message = match declared {
         Some(declared) => format!(
             "the file is truncated: its header declares {declared} frames ({:.2} s) but the \
