@@ -5,18 +5,20 @@
 //! A clip use is identified by a [`Recipe`]: the SHA-256 of the file's content, the
 //! profile's rate, channels and telephone band, the trim settings, the levelling target and
 //! narrate's version. Its key names two files, written atomically:
-//! - `<key>.f32`: the prepared audio, interleaved little-endian `f32` at the profile's rate;
-//! - `<key>.json`: its [`ClipFacts`] (frames, source format, what trimming removed, the
+//! - `<key>.f32`: the converted audio, interleaved little-endian `f32` at the profile's rate,
+//!   before trimming and levelling;
+//! - `<key>.json`: its [`ClipFacts`] (frames, source format, what trimming removes, the
 //!   levelling gain, problems found), written last, so that its presence means the audio is
-//!   complete.
+//!   complete. [`ClipReader`] plays the trimmed stretch with the gain.
 //!
-//! Mastering then streams an episode from these files as often as it needs, so memory is
-//! bounded by one clip, never by the episode; and a rebuild after one clip changed prepares
-//! that clip alone.
+//! Preparation streams (decode, filter, convert and write a packet at a time) and mastering
+//! streams an episode from these files as often as it needs, so memory is bounded by a
+//! block, never by a clip or an episode; and a rebuild after one clip changed prepares that
+//! clip alone.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -24,20 +26,19 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic;
-use crate::audio::Audio;
-use crate::convert::convert;
-use crate::decode::decode_file;
+use crate::convert::Converter;
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
-use crate::filter::telephone_band;
+use crate::filter::BandPass;
 use crate::incremental::{cache_home, key_of, Stamp};
-use crate::master::{level_clip, MAX_CLIP_GAIN_DB};
-use crate::meter::fold_peaks;
+use crate::master::MAX_CLIP_GAIN_DB;
+use crate::meter::{fold_peaks, FastMeter, Figures};
 use crate::profile::Profile;
 use crate::project::TrimSettings;
-use crate::silence::{trim_edges, Trimmed};
+use crate::silence::{self, LoudEdges, Trimmed};
 
 /// Bumped whenever preparation changes what it produces for the same recipe.
-pub const CLIP_FORMAT: u32 = 1;
+pub const CLIP_FORMAT: u32 = 2;
 
 /// Bytes per stored sample.
 const SAMPLE_BYTES: usize = 4;
@@ -175,15 +176,16 @@ impl Prepared {
         warnings
     }
 
-    /// Reads the prepared audio from the start.
+    /// Reads the prepared audio from the start, trimmed and levelled.
     pub fn open(&self) -> Result<ClipReader> {
-        let file = File::open(&self.data).map_err(|e| damaged(&self.data, &e))?;
-        Ok(ClipReader {
-            file,
-            path: self.data.clone(),
-            left: self.facts.frames * u64::from(self.facts.channels),
-            bytes: Vec::new(),
-        })
+        let f = &self.facts;
+        ClipReader::open(
+            &self.data,
+            f.channels,
+            f.trimmed_head,
+            f.frames,
+            gain_factor(f.level_gain_db),
+        )
     }
 }
 
@@ -193,17 +195,35 @@ fn damaged(path: &Path, err: &std::io::Error) -> Error {
     )
 }
 
-/// Sequential reader of a prepared clip's samples.
+/// Sequential reader of a prepared clip's samples: a stretch of the stored audio, times a
+/// gain.
 #[derive(Debug)]
 pub struct ClipReader {
     file: File,
     path: PathBuf,
     /// Samples not read yet.
     left: u64,
+    gain: f32,
     bytes: Vec<u8>,
 }
 
 impl ClipReader {
+    /// Reads `frames` frames of `channels` channels from `path`, from frame `head` on, each
+    /// sample multiplied by `gain`.
+    fn open(path: &Path, channels: u16, head: u64, frames: u64, gain: f32) -> Result<ClipReader> {
+        let mut file = File::open(path).map_err(|e| damaged(path, &e))?;
+        let frame_bytes = u64::from(channels) * SAMPLE_BYTES as u64;
+        file.seek(SeekFrom::Start(head * frame_bytes))
+            .map_err(|e| damaged(path, &e))?;
+        Ok(ClipReader {
+            file,
+            path: path.to_path_buf(),
+            left: frames * u64::from(channels),
+            gain,
+            bytes: Vec::new(),
+        })
+    }
+
     /// Samples not read yet.
     pub fn remaining(&self) -> u64 {
         self.left
@@ -216,11 +236,15 @@ impl ClipReader {
         self.file
             .read_exact(&mut self.bytes)
             .map_err(|e| damaged(&self.path, &e))?;
-        out.extend(
-            self.bytes
-                .chunks_exact(SAMPLE_BYTES)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
+        let samples = self
+            .bytes
+            .chunks_exact(SAMPLE_BYTES)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        if self.gain == 1.0 {
+            out.extend(samples);
+        } else {
+            out.extend(samples.map(|x| x * self.gain));
+        }
         self.left -= count as u64;
         Ok(())
     }
@@ -249,7 +273,8 @@ impl ClipCache {
     pub fn lookup(&self, key: &str) -> Option<Prepared> {
         let (data, facts_path) = self.paths(key);
         let facts: ClipFacts = serde_json::from_slice(&fs::read(&facts_path).ok()?).ok()?;
-        let bytes = facts.frames * u64::from(facts.channels) * SAMPLE_BYTES as u64;
+        let stored = facts.trimmed_head + facts.frames + facts.trimmed_tail;
+        let bytes = stored * u64::from(facts.channels) * SAMPLE_BYTES as u64;
         let whole = facts.format == CLIP_FORMAT
             && facts.key == key
             && fs::metadata(&data).is_ok_and(|m| m.len() == bytes);
@@ -308,20 +333,10 @@ impl ClipCache {
         if let Some(hit) = self.lookup(&key) {
             return Ok((hit, false));
         }
-        let (audio, facts) = make(recipe, key, used_by)?;
-        let (data, facts_path) = self.paths(&facts.key);
+        let (data, facts_path) = self.paths(&key);
         fs::create_dir_all(&self.dir)
             .map_err(|e| Error::io(&self.dir, "create the build cache folder", &e))?;
-        atomic::write_with(&data, |out| {
-            let mut bytes = Vec::with_capacity(IO_FRAMES * SAMPLE_BYTES);
-            for block in audio.samples.chunks(IO_FRAMES) {
-                bytes.clear();
-                bytes.extend(block.iter().flat_map(|s| s.to_le_bytes()));
-                out.write_all(&bytes)
-                    .map_err(|e| Error::io(&data, "write", &e))?;
-            }
-            Ok(())
-        })?;
+        let facts = make(recipe, key, used_by, &data)?;
         let json = serde_json::to_vec_pretty(&facts)
             .map_err(|e| Error::new(format!("cannot describe the prepared clip: {e}")))?;
         atomic::write_bytes(&facts_path, &json)?;
@@ -348,37 +363,78 @@ fn key_lock(key: &str) -> Arc<Mutex<()>> {
     locks.entry(key.to_string()).or_default().clone()
 }
 
-/// Decodes, band-limits (before resampling, at the source rate), converts, trims and levels.
-fn make(recipe: &Recipe, key: String, used_by: &Path) -> Result<(Audio, ClipFacts)> {
+/// Prepares the clip of `recipe` into `data`, streaming: decodes, band-limits (before
+/// resampling, at the source rate) and converts a packet at a time, writing the audio as it
+/// comes, so memory does not grow with the clip. The edges to trim and the levelling gain
+/// are found on the way and afterwards (levelling measures the trimmed audio, read back);
+/// they go into the facts, and [`ClipReader`] applies them.
+fn make(recipe: &Recipe, key: String, used_by: &Path, data: &Path) -> Result<ClipFacts> {
     let path = &recipe.source;
-    let mut decoded = decode_file(path)?;
-    if recipe.stamp.is_some_and(|s| Stamp::of(path) != Some(s)) {
-        return Err(
-            Error::in_file(path, "the recording changed while it was being read")
-                .with_fix("wait until the recording is saved, then build again"),
-        );
-    }
-    let (source_rate, source_channels, source_frames) =
-        (decoded.sample_rate, decoded.channels, decoded.frames());
-    let mut notes = Vec::new();
-    if source_rate < recipe.sample_rate && source_rate < 16_000 {
-        notes.push(format!(
-            "recorded at {source_rate} Hz, below speech quality; it will sound muffled"
-        ));
-    }
-    let clipped = clipped_runs(&decoded);
-    if clipped > 0 {
-        notes.push(format!(
-            "{clipped} places reach full scale for 3 or more samples in a row; the take is probably clipped (distorted)"
-        ));
-    }
-    if recipe.telephone_band {
-        telephone_band(&mut decoded);
-    }
-    let mut audio =
-        convert(decoded, recipe.sample_rate, recipe.channels).map_err(|e| e.or_file(path))?;
+    let mut decoder = Decoder::open(path)?;
+    let (source_rate, source_channels) = (decoder.sample_rate(), decoder.channels());
+    let mut band = recipe
+        .telephone_band
+        .then(|| BandPass::telephone(source_rate, source_channels));
+    let mut converter = Converter::new(
+        source_rate,
+        source_channels,
+        recipe.sample_rate,
+        recipe.channels,
+    )
+    .map_err(|e| e.or_file(path))?;
+    let mut clipped = ClippedRuns::new(source_channels);
+    let mut edges = LoudEdges::new(
+        recipe.trim.as_ref().map_or(0.0, silence::threshold),
+        recipe.channels,
+    );
+    let mut peak = [0f32];
+    let mut source_frames = 0u64;
+    atomic::write_with(data, |out| {
+        let mut filtered = Vec::new();
+        let mut converted = Vec::new();
+        let mut bytes = Vec::new();
+        let mut write = |converted: &mut Vec<f32>| -> Result<()> {
+            edges.add(converted);
+            fold_peaks(converted, &mut peak);
+            bytes.clear();
+            bytes.extend(converted.iter().flat_map(|s| s.to_le_bytes()));
+            converted.clear();
+            out.write_all(&bytes)
+                .map_err(|e| Error::io(data, "write", &e))
+        };
+        while let Some(chunk) = decoder.next_chunk()? {
+            source_frames += (chunk.len() / usize::from(source_channels)) as u64;
+            clipped.add(chunk);
+            let chunk = match &mut band {
+                Some(band) => {
+                    filtered.clear();
+                    filtered.extend_from_slice(chunk);
+                    band.process(&mut filtered);
+                    &filtered
+                }
+                None => chunk,
+            };
+            converter
+                .push(chunk, &mut converted)
+                .map_err(|e| e.or_file(path))?;
+            write(&mut converted)?;
+        }
+        converter
+            .finish(&mut converted)
+            .map_err(|e| e.or_file(path))?;
+        write(&mut converted)?;
+        if recipe.stamp.is_some_and(|s| Stamp::of(path) != Some(s)) {
+            return Err(
+                Error::in_file(path, "the recording changed while it was being read")
+                    .with_fix("wait until the recording is saved, then build again"),
+            );
+        }
+        Ok(())
+    })?;
+    let stored = edges.frames();
     let trimmed = match &recipe.trim {
-        Some(settings) => trim_edges(&mut audio, settings).ok_or_else(|| {
+        Some(settings) => edges.trimmed(settings, recipe.sample_rate).ok_or_else(|| {
+            let _ = fs::remove_file(data);
             Error::in_file(
                 path,
                 format!(
@@ -391,47 +447,96 @@ fn make(recipe: &Recipe, key: String, used_by: &Path) -> Result<(Audio, ClipFact
         })?,
         None => Trimmed::default(),
     };
-    let level_gain_db = recipe
-        .level_lufs
-        .and_then(|target| level_clip(&mut audio, target));
-    let mut peak = [0f32];
-    fold_peaks(&audio.samples, &mut peak);
-    let facts = ClipFacts {
+    let frames = stored - trimmed.head - trimmed.tail;
+    let level_gain_db = match recipe.level_lufs {
+        Some(target) => {
+            let mut meter =
+                FastMeter::new(recipe.sample_rate, recipe.channels, Figures::INTEGRATED)?;
+            let mut reader = ClipReader::open(data, recipe.channels, trimmed.head, frames, 1.0)?;
+            let mut chunk = Vec::with_capacity(IO_FRAMES * usize::from(recipe.channels));
+            while reader.remaining() > 0 {
+                chunk.clear();
+                reader.read(IO_FRAMES * usize::from(recipe.channels), &mut chunk)?;
+                meter.add(&chunk);
+            }
+            level_gain(meter.integrated_lufs(), target)
+        }
+        None => None,
+    };
+    let mut notes = Vec::new();
+    if source_rate < recipe.sample_rate && source_rate < 16_000 {
+        notes.push(format!(
+            "recorded at {source_rate} Hz, below speech quality; it will sound muffled"
+        ));
+    }
+    let clipped = clipped.runs();
+    if clipped > 0 {
+        notes.push(format!(
+            "{clipped} places reach full scale for 3 or more samples in a row; the take is probably clipped (distorted)"
+        ));
+    }
+    Ok(ClipFacts {
         format: CLIP_FORMAT,
         key,
-        sample_rate: audio.sample_rate,
-        channels: audio.channels,
-        frames: audio.frames(),
+        sample_rate: recipe.sample_rate,
+        channels: recipe.channels,
+        frames,
         source_rate,
         source_channels,
         source_frames,
         trimmed_head: trimmed.head,
         trimmed_tail: trimmed.tail,
         level_gain_db,
-        peak: peak[0],
+        // Trimming removes only samples under the threshold, so the loudest one stays.
+        peak: peak[0] * gain_factor(level_gain_db),
         notes,
-    };
-    Ok((audio, facts))
+    })
 }
 
-/// Number of runs of 3 or more consecutive samples (per channel) at full scale.
-fn clipped_runs(audio: &Audio) -> usize {
-    let channels = usize::from(audio.channels.max(1));
-    (0..channels)
-        .map(|c| {
-            let mut runs = 0;
-            let mut run = 0;
-            for s in audio.samples.iter().skip(c).step_by(channels) {
+/// The gain that brings a clip measured at `measured` LUFS to `target` (at most
+/// [`MAX_CLIP_GAIN_DB`]), or `None` when it has no measurable loudness (silent, or shorter
+/// than 0.4 s): it is played as it is.
+fn level_gain(measured: Option<f64>, target: f64) -> Option<f64> {
+    let gain = (target - measured?).min(MAX_CLIP_GAIN_DB);
+    gain.is_finite().then_some(gain)
+}
+
+/// The linear factor of a levelling gain.
+fn gain_factor(db: Option<f64>) -> f32 {
+    db.map_or(1.0, |db| 10f64.powf(db / 20.0) as f32)
+}
+
+/// Counts runs of 3 or more consecutive samples at full scale, per channel, over a stream.
+struct ClippedRuns {
+    /// Per channel, the length of the current run.
+    run: Vec<u32>,
+    runs: usize,
+}
+
+impl ClippedRuns {
+    fn new(channels: u16) -> Self {
+        ClippedRuns {
+            run: vec![0; usize::from(channels.max(1))],
+            runs: 0,
+        }
+    }
+
+    fn add(&mut self, samples: &[f32]) {
+        for frame in samples.chunks_exact(self.run.len()) {
+            for (run, s) in self.run.iter_mut().zip(frame) {
                 if s.abs() >= 0.999 {
-                    run += 1;
-                    if run == 3 {
-                        runs += 1;
+                    *run += 1;
+                    if *run == 3 {
+                        self.runs += 1;
                     }
                 } else {
-                    run = 0;
+                    *run = 0;
                 }
             }
-            runs
-        })
-        .sum()
+        }
+    }
+
+    fn runs(&self) -> usize {
+        self.runs
+    }
 }
