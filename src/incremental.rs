@@ -376,6 +376,15 @@ mod tests {
         dir
     }
 
+    fn set_mtime(path: &Path, time: SystemTime) {
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+    }
+
     #[test]
     fn hashes_are_kept_for_old_files_and_redone_when_the_stamp_changes() {
         let dir = scratch("hashes");
@@ -383,12 +392,7 @@ mod tests {
         fs::write(&file, b"abc").unwrap();
         // Old enough to be kept.
         let old = SystemTime::now() - Duration::from_secs(60);
-        fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        set_mtime(&file, old);
         let hashes = FileHashes::load_from(dir.join("hashes.json"));
         let (size, first) = hashes.sha256(&file).unwrap();
         assert_eq!(size, 3);
@@ -401,12 +405,7 @@ mod tests {
         fs::write(&file, b"abd").unwrap();
         let (_, second) = again.sha256(&file).unwrap();
         assert_ne!(first, second);
-        fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        set_mtime(&file, old);
         #[cfg(unix)]
         assert_ne!(again.sha256(&file).unwrap().1, first);
         fs::remove_dir_all(&dir).unwrap();

@@ -162,14 +162,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             print_warnings(&project.warnings);
             let out_dir = out.unwrap_or_else(|| project.root.join("out"));
             check_out_dir(&project, &out_dir)?;
-            let plan = Plan::new(&project, &episodes, &profiles, release)?;
-            let strictness = if release {
-                Strictness::Release
-            } else {
-                Strictness::Build
-            };
-            let chosen = project.select(&episodes)?;
-            print_warnings(&review(&project, &chosen, strictness, Date::today()?)?.into_result()?);
+            let plan = reviewed_plan(&project, &episodes, &profiles, release, Strictness::Build)?;
             let progress = std::io::stderr().is_terminal();
             let options = BuildOptions { out_dir, progress };
             let mut failed = false;
@@ -214,14 +207,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         } => {
             let project = Project::load(&project)?;
             print_warnings(&project.warnings);
-            let plan = Plan::new(&project, &episodes, &[], release)?;
-            let strictness = if release {
-                Strictness::Release
-            } else {
-                Strictness::Check
-            };
-            let chosen = project.select(&episodes)?;
-            print_warnings(&review(&project, &chosen, strictness, Date::today()?)?.into_result()?);
+            let plan = reviewed_plan(&project, &episodes, &[], release, Strictness::Check)?;
             let summary = check(&project, &plan)?;
             print_warnings(&summary.warnings);
             outln!("{summary}");
@@ -353,6 +339,26 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The plan of `episodes` for `profiles`, once the content review passes (its warnings
+/// printed): at `strictness`, or [`Strictness::Release`] with `release`.
+fn reviewed_plan(
+    project: &Project,
+    episodes: &[String],
+    profiles: &[String],
+    release: bool,
+    strictness: Strictness,
+) -> Result<Plan, Error> {
+    let plan = Plan::new(project, episodes, profiles, release)?;
+    let strictness = if release {
+        Strictness::Release
+    } else {
+        strictness
+    };
+    let chosen = project.select(episodes)?;
+    print_warnings(&review(project, &chosen, strictness, Date::today()?)?.into_result()?);
+    Ok(plan)
 }
 
 /// `path` relative to the working directory when it lies below it.
