@@ -34,7 +34,7 @@ use crate::project::{Project, MANIFEST};
 use crate::render::{jobs, lay_out, ClipJob, Ready};
 use crate::report::Report;
 use crate::sidecars::SidecarKind;
-use crate::speech::{cache_path, SpeechRequest};
+use crate::speech::cache_path;
 use crate::timeline::Timeline;
 use crate::wav::writer::{file_size as wav_file_size, WavSpec, WavWriter};
 
@@ -213,28 +213,14 @@ fn key_with(
     for section in &plan.sections {
         input(&section.script, None)?;
         for item in &section.items {
-            match item {
-                Item::Silence { .. } => {}
-                Item::Clip { path, .. } => input(path, Some(&section.script))?,
-                Item::Speech {
-                    text,
-                    language,
-                    voice,
-                } => {
-                    let request = SpeechRequest {
-                        text,
-                        language,
-                        voice: voice.as_deref(),
-                        config: &plan.speech.config,
-                        lexicon: &plan.speech.lexicon,
-                        script: &section.script,
-                    };
-                    let spoken = cache_path(&request, &plan.speech.cache_dir);
-                    if !spoken.is_file() {
-                        return Ok(None);
-                    }
-                    input(&spoken, Some(&section.script))?;
+            if let Item::Clip { path, .. } = item {
+                input(path, Some(&section.script))?;
+            } else if let Some(request) = plan.speech_request(section, item) {
+                let spoken = cache_path(&request, &plan.speech.cache_dir);
+                if !spoken.is_file() {
+                    return Ok(None);
                 }
+                input(&spoken, Some(&section.script))?;
             }
         }
     }

@@ -19,7 +19,7 @@
 //!   key is unchanged and whose files are all still there, untouched, is not built again.
 //!
 //! Nothing here is needed for a correct build: a missing, damaged or unwritable cache only
-//! means more work.
+//! means more work. [`clean`] empties it for `narrate clean-cache`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::loudness::Loudness;
 use crate::report::sha256_file;
 
@@ -51,11 +51,6 @@ const RACY_SECONDS: u64 = 3;
 /// `~/.cache/narrate`; `~/Library/Caches/narrate` on macOS; `%LOCALAPPDATA%\narrate\cache`
 /// on Windows), else `narrate-cache` in the temporary folder.
 pub fn cache_home(root: &Path) -> PathBuf {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
     if let Some(dir) = var(CACHE_ENV) {
         return root.join(dir);
     }
@@ -76,6 +71,13 @@ pub fn cache_home(root: &Path) -> PathBuf {
         };
     }
     std::env::temp_dir().join("narrate-cache")
+}
+
+/// The environment variable `name`, unless it is unset or empty.
+fn var(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The part of the build cache that belongs to the project at `root`.
@@ -365,6 +367,216 @@ impl OutputRecord {
     }
 }
 
+/// Files removed (or found) in a cache folder, and their size.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+impl Removed {
+    /// The files under `path` (itself, if it is a file), links not followed.
+    pub fn of(path: &Path) -> Removed {
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return Removed::default();
+        };
+        if !meta.is_dir() {
+            return Removed {
+                files: 1,
+                bytes: meta.len(),
+            };
+        }
+        fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| Removed::of(&entry.path()))
+            .sum()
+    }
+}
+
+impl std::ops::Add for Removed {
+    type Output = Removed;
+    fn add(self, other: Removed) -> Removed {
+        Removed {
+            files: self.files + other.files,
+            bytes: self.bytes + other.bytes,
+        }
+    }
+}
+
+impl std::iter::Sum for Removed {
+    fn sum<I: Iterator<Item = Removed>>(iter: I) -> Removed {
+        iter.fold(Removed::default(), |a, b| a + b)
+    }
+}
+
+/// What [`clean`] did to the build cache of a project.
+#[derive(Debug, Clone)]
+pub struct Cleaned {
+    /// The project's build records (`<cache home>/projects/<id>`), and what they held.
+    pub records_dir: PathBuf,
+    pub records: Removed,
+    /// The prepared clips (`<cache home>/clips`), and what was removed from it (or, when
+    /// they were kept, what it holds).
+    pub clips_dir: PathBuf,
+    pub clips: Removed,
+    pub clips_kept: bool,
+}
+
+/// Empties the build cache of the project at `root`: its build records, so that its next
+/// build rebuilds every output, and with `clips` the prepared clips too, which every project
+/// using this cache shares (each prepares the ones it uses again on its next build).
+///
+/// Only `projects/<id>/` and narrate's files in `clips/` are removed, never the cache folder
+/// itself. A folder named by `NARRATE_CACHE_DIR` must hold only what narrate puts in a build
+/// cache (`clips/`, `projects/`, and `speech/` as in a project's `.narrate-cache`), else
+/// nothing at all is removed, so that a variable naming some other folder costs no one a file.
+pub fn clean(root: &Path, clips: bool) -> Result<Cleaned> {
+    if var(CACHE_ENV).is_some() {
+        // Without `.` components, for messages.
+        let home: PathBuf = cache_home(root).components().collect();
+        check_is_cache(&home)?;
+    }
+    let records_dir: PathBuf = project_cache(root).components().collect();
+    let records = Removed::of(&records_dir);
+    let removed = match fs::symlink_metadata(&records_dir) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(&records_dir),
+        Ok(_) => fs::remove_file(&records_dir),
+        Err(_) => Ok(()),
+    };
+    removed.map_err(|e| Error::io(&records_dir, "remove the build records", &e))?;
+    let clips_dir: PathBuf = crate::clips::clips_dir(root).components().collect();
+    let found: Vec<(PathBuf, Removed)> = prepared_clips(&clips_dir)
+        .into_iter()
+        .map(|path| {
+            let size = Removed::of(&path);
+            (path, size)
+        })
+        .collect();
+    if clips {
+        for (path, _) in found.iter().filter(|(path, _)| !is_temporary(path)) {
+            fs::remove_file(path).map_err(|e| Error::io(path, "remove", &e))?;
+        }
+        // What interrupted writes left, but not what a running build is writing.
+        atomic::clean_leftovers(&clips_dir);
+    }
+    let size = found
+        .iter()
+        .filter(|(path, _)| !clips || !path.exists())
+        .map(|(_, size)| *size)
+        .sum();
+    Ok(Cleaned {
+        records_dir,
+        records,
+        clips_dir,
+        clips: size,
+        clips_kept: !clips,
+    })
+}
+
+/// An error unless `home` (named by `NARRATE_CACHE_DIR`) is missing or holds only what
+/// narrate writes in a build cache.
+fn check_is_cache(home: &Path) -> Result<()> {
+    if !home.exists() {
+        return Ok(());
+    }
+    let entries = |dir: &Path| -> Result<Vec<(String, bool)>> {
+        let read = |e: std::io::Error| Error::io(dir, "read the build cache folder", &e);
+        fs::read_dir(dir)
+            .map_err(read)?
+            .map(|entry| {
+                let entry = entry.map_err(read)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                Ok((name, entry.path().is_dir()))
+            })
+            .collect()
+    };
+    // Hidden files (a `.DS_Store`, the clip folder's `.tidied`) and a CACHEDIR.TAG may be
+    // anywhere; they are never removed.
+    let anyones = |name: &str| name.starts_with('.') || name == "CACHEDIR.TAG";
+    let mut foreign = Vec::new();
+    for (name, is_dir) in entries(home)? {
+        let ours = matches!(name.as_str(), "clips" | "projects" | "speech") && is_dir;
+        if !ours && !anyones(&name) {
+            foreign.push(name);
+        }
+    }
+    for sub in ["clips", "projects"] {
+        let dir = home.join(sub);
+        if !dir.is_dir() {
+            continue;
+        }
+        for (name, is_dir) in entries(&dir)? {
+            let ours = match sub {
+                "clips" => !is_dir && is_clip_file(&name),
+                _ => is_dir && is_hex(&name, 16),
+            };
+            if !ours && !anyones(&name) {
+                foreign.push(format!("{sub}/{name}"));
+            }
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let mut named = foreign
+        .iter()
+        .take(3)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if foreign.len() > 3 {
+        named.push_str(&format!(" and {} more", foreign.len() - 3));
+    }
+    Err(Error::in_file(
+        home,
+        format!(
+            "this folder does not look like narrate's build cache (it holds {named}, which \
+             narrate does not write); nothing was removed"
+        ),
+    )
+    .with_fix(format!(
+        "{CACHE_ENV} names the build cache folder: set it to a folder that only narrate uses \
+         (such as .narrate-cache), or unset it"
+    )))
+}
+
+/// Whether narrate gives a file in the prepared-clip folder the name `name`: a clip's audio
+/// or facts (`<key>.f32`, `<key>.json`), or what an interrupted write of one left.
+fn is_clip_file(name: &str) -> bool {
+    let name = name
+        .strip_suffix(atomic::TEMP_SUFFIX)
+        .and_then(|n| n.rsplit_once('.'))
+        .map_or(name, |(n, _pid)| n);
+    name.rsplit_once('.')
+        .is_some_and(|(key, ext)| matches!(ext, "f32" | "json") && is_hex(key, 64))
+}
+
+/// Whether `path` is a temporary file of an atomic write.
+fn is_temporary(path: &Path) -> bool {
+    path.to_string_lossy().ends_with(atomic::TEMP_SUFFIX)
+}
+
+/// Whether `text` is `digits` hexadecimal digits (a key, or a project's id).
+fn is_hex(text: &str, digits: usize) -> bool {
+    text.len() == digits && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The files narrate wrote in the prepared-clip folder `dir`.
+fn prepared_clips(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
+        .filter(|e| is_clip_file(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +588,15 @@ mod tests {
         dir
     }
 
+    fn set_mtime(path: &Path, time: SystemTime) {
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+    }
+
     #[test]
     fn hashes_are_kept_for_old_files_and_redone_when_the_stamp_changes() {
         let dir = scratch("hashes");
@@ -383,12 +604,7 @@ mod tests {
         fs::write(&file, b"abc").unwrap();
         // Old enough to be kept.
         let old = SystemTime::now() - Duration::from_secs(60);
-        fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        set_mtime(&file, old);
         let hashes = FileHashes::load_from(dir.join("hashes.json"));
         let (size, first) = hashes.sha256(&file).unwrap();
         assert_eq!(size, 3);
@@ -401,12 +617,7 @@ mod tests {
         fs::write(&file, b"abd").unwrap();
         let (_, second) = again.sha256(&file).unwrap();
         assert_ne!(first, second);
-        fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        set_mtime(&file, old);
         #[cfg(unix)]
         assert_ne!(again.sha256(&file).unwrap().1, first);
         fs::remove_dir_all(&dir).unwrap();
@@ -421,6 +632,26 @@ mod tests {
         hashes.sha256(&file).unwrap();
         assert!(hashes.entries.lock().unwrap().is_empty());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_narrate_names_count_as_prepared_clips() {
+        let key = key_of(&[b"clip"]);
+        for name in [
+            format!("{key}.f32"),
+            format!("{key}.json"),
+            format!("{key}.f32.1234.narrate-tmp"),
+        ] {
+            assert!(is_clip_file(&name), "{name}");
+        }
+        for name in [
+            format!("{key}.wav"),
+            format!("{}.f32", &key[1..]),
+            "holiday.json".to_string(),
+            ".tidied".to_string(),
+        ] {
+            assert!(!is_clip_file(&name), "{name}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use narrate::build::{build, check_out_dir, BuildOptions};
 use narrate::check::check;
 use narrate::governance::Date;
+use narrate::incremental::{self, Removed};
 use narrate::lock::Lock;
 use narrate::plan::{speech_cache_dir, Plan};
 use narrate::project::Project;
@@ -102,11 +103,19 @@ enum Command {
         #[arg(long, value_name = "FILE.txt")]
         from: Option<PathBuf>,
     },
-    /// Delete the project's cache of synthesised speech (.narrate-cache/speech).
+    /// Delete the project's cached synthesised speech (.narrate-cache/speech) and its build
+    /// records in the build cache, so that its next build synthesises and rebuilds everything.
+    ///
+    /// Prepared clips are kept unless `--all` is given: they are shared by every project
+    /// that uses the same build cache (by default, all of yours on this machine).
     CleanCache {
         /// The project folder (holding narrate.toml).
         #[arg(long, default_value = ".")]
         project: PathBuf,
+        /// Also delete the prepared clips, which every project using this build cache
+        /// shares: each prepares the clips it uses again on its next build.
+        #[arg(long)]
+        all: bool,
     },
     /// Show the format, duration, chapters and tags of any WAV file.
     Inspect {
@@ -162,14 +171,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             print_warnings(&project.warnings);
             let out_dir = out.unwrap_or_else(|| project.root.join("out"));
             check_out_dir(&project, &out_dir)?;
-            let plan = Plan::new(&project, &episodes, &profiles, release)?;
-            let strictness = if release {
-                Strictness::Release
-            } else {
-                Strictness::Build
-            };
-            let chosen = project.select(&episodes)?;
-            print_warnings(&review(&project, &chosen, strictness, Date::today()?)?.into_result()?);
+            let plan = reviewed_plan(&project, &episodes, &profiles, release, Strictness::Build)?;
             let progress = std::io::stderr().is_terminal();
             let options = BuildOptions { out_dir, progress };
             let mut failed = false;
@@ -214,14 +216,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         } => {
             let project = Project::load(&project)?;
             print_warnings(&project.warnings);
-            let plan = Plan::new(&project, &episodes, &[], release)?;
-            let strictness = if release {
-                Strictness::Release
-            } else {
-                Strictness::Check
-            };
-            let chosen = project.select(&episodes)?;
-            print_warnings(&review(&project, &chosen, strictness, Date::today()?)?.into_result()?);
+            let plan = reviewed_plan(&project, &episodes, &[], release, Strictness::Check)?;
             let summary = check(&project, &plan)?;
             print_warnings(&summary.warnings);
             outln!("{summary}");
@@ -337,10 +332,41 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             out!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::CleanCache { project } => {
+        Command::CleanCache { project, all } => {
             let project = Project::load(&project)?;
-            let removed = narrate::speech::clear_cache(&speech_cache_dir(&project))?;
-            outln!("removed {removed} cached speech file(s)");
+            // The build cache first: it refuses, removing nothing, if it is not narrate's.
+            let build = incremental::clean(&project.root, all)?;
+            let speech_dir = speech_cache_dir(&project);
+            let speech = narrate::speech::remove_cached(&speech_dir)?;
+            let size = |r: Removed| format!("{} file(s), {}", r.files, format_bytes(r.bytes));
+            outln!(
+                "removed {} synthesised speech file(s) ({}) from {}",
+                speech.files,
+                format_bytes(speech.bytes),
+                shown(&speech_dir).display()
+            );
+            outln!(
+                "removed this project's build records ({}) from {}: its next build rebuilds every output",
+                size(build.records),
+                shown(&build.records_dir).display()
+            );
+            let shared = "prepared clips are shared by every project that uses this build cache";
+            let mut freed = speech.bytes + build.records.bytes;
+            if build.clips_kept {
+                outln!(
+                    "kept the prepared clips ({}) in {}: {shared}; `clean-cache --all` removes them too",
+                    size(build.clips),
+                    shown(&build.clips_dir).display()
+                );
+            } else {
+                freed += build.clips.bytes;
+                outln!(
+                    "removed the prepared clips ({}) from {}: {shared}, and each prepares the clips it uses again on its next build",
+                    size(build.clips),
+                    shown(&build.clips_dir).display()
+                );
+            }
+            outln!("freed {}", format_bytes(freed));
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file, json } => {
@@ -355,6 +381,26 @@ fn run(command: Command) -> Result<ExitCode, Error> {
     }
 }
 
+/// The plan of `episodes` for `profiles`, once the content review passes (its warnings
+/// printed): at `strictness`, or [`Strictness::Release`] with `release`.
+fn reviewed_plan(
+    project: &Project,
+    episodes: &[String],
+    profiles: &[String],
+    release: bool,
+    strictness: Strictness,
+) -> Result<Plan, Error> {
+    let plan = Plan::new(project, episodes, profiles, release)?;
+    let strictness = if release {
+        Strictness::Release
+    } else {
+        strictness
+    };
+    let chosen = project.select(episodes)?;
+    print_warnings(&review(project, &chosen, strictness, Date::today()?)?.into_result()?);
+    Ok(plan)
+}
+
 /// `path` relative to the working directory when it lies below it.
 fn shown(path: &std::path::Path) -> &std::path::Path {
     std::env::current_dir()
@@ -366,6 +412,15 @@ fn shown(path: &std::path::Path) -> &std::path::Path {
 fn print_warnings(warnings: &[String]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
+    }
+}
+
+/// A size in bytes, kB, MB or GB (powers of 1000).
+fn format_bytes(bytes: u64) -> String {
+    let units = [(1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
+    match units.iter().find(|(scale, _)| bytes as f64 >= *scale) {
+        Some((scale, unit)) => format!("{:.1} {unit}", bytes as f64 / scale),
+        None => format!("{bytes} bytes"),
     }
 }
 

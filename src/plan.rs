@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::meta::{self, EpisodeMeta, TagKey};
 use crate::profile::{Layout, Profile};
 use crate::project::{Episode, Extra, Project, TrimSettings};
-use crate::speech::{Lexicon, SpeechConfig};
+use crate::speech::{Lexicon, SpeechConfig, SpeechRequest};
 
 /// Every output of one build.
 #[derive(Debug, Clone)]
@@ -50,6 +50,31 @@ impl EpisodePlan {
     /// The output WAV's path relative to the output folder: `<profile>/<episode>.wav`.
     pub fn wav_path(&self) -> PathBuf {
         PathBuf::from(&self.profile.name).join(format!("{}.wav", self.meta.id))
+    }
+
+    /// What to synthesise for `item` of `section` (one of this plan's), if it is an
+    /// [`Item::Speech`].
+    pub fn speech_request<'a>(
+        &'a self,
+        section: &'a SectionPlan,
+        item: &'a Item,
+    ) -> Option<SpeechRequest<'a>> {
+        let Item::Speech {
+            text,
+            language,
+            voice,
+        } = item
+        else {
+            return None;
+        };
+        Some(SpeechRequest {
+            text,
+            language,
+            voice: voice.as_deref(),
+            config: &self.speech.config,
+            lexicon: &self.speech.lexicon,
+            script: &section.script,
+        })
     }
 
     /// A seed for dither noise, fixed for this output so builds are reproducible.

@@ -88,25 +88,14 @@ pub fn jobs(plan: &EpisodePlan) -> Vec<ClipJob<'_>> {
     let mut jobs = Vec::new();
     for section in &plan.sections {
         for item in &section.items {
-            let (source, trim, level) = match item {
-                Item::Silence { .. } => continue,
-                Item::Clip { path, trim, level } => (JobSource::File(path), *trim, *level),
-                Item::Speech {
-                    text,
-                    language,
-                    voice,
-                } => {
-                    let request = SpeechRequest {
-                        text,
-                        language,
-                        voice: voice.as_deref(),
-                        config: &plan.speech.config,
-                        lexicon: &plan.speech.lexicon,
-                        script: &section.script,
-                    };
-                    let source = JobSource::Speech(request, &plan.speech);
-                    (source, None, profile.level_clips)
-                }
+            let (source, trim, level) = if let Some(request) = plan.speech_request(section, item) {
+                let source = JobSource::Speech(request, &plan.speech);
+                (source, None, profile.level_clips)
+            } else if let Item::Clip { path, trim, level } = item {
+                (JobSource::File(path), *trim, *level)
+            } else {
+                // Silences have no job.
+                continue;
             };
             jobs.push(ClipJob {
                 source,

@@ -324,3 +324,214 @@ fn a_relative_cache_folder_is_inside_the_project() {
     let lines = build(&p, Path::new(".narrate-cache"), &[]);
     assert!(lines.iter().all(|l| l.ends_with("unchanged")), "{lines:?}");
 }
+
+/// Runs `narrate clean-cache ARGS`, which must succeed, and returns what it printed.
+fn clean_cache(p: &Scratch, cache: &Path, args: &[&str]) -> String {
+    let mut all = vec!["clean-cache"];
+    all.extend_from_slice(args);
+    let out = narrate(p, cache, &all);
+    assert!(
+        out.status.success(),
+        "narrate clean-cache failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `files` without those whose path starts with one of `prefixes`.
+fn without(files: &Stamps, prefixes: &[&str]) -> Stamps {
+    files
+        .iter()
+        .filter(|(name, _)| !prefixes.iter().any(|p| name.starts_with(p)))
+        .map(|(name, stamp)| (name.clone(), *stamp))
+        .collect()
+}
+
+/// The names of the folders in `dir`.
+fn folders(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn clean_cache_makes_the_next_build_rebuild_and_removes_nothing_else() {
+    let (p, cache) = project("clean");
+    let (other, _) = project("clean-other");
+    build(&p, &cache, &[]);
+    build(&other, &cache, &[]);
+    let clips = stamps(&cache.join("clips"));
+    let ids = folders(&cache.join("projects"));
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let cache_before = stamps(&cache);
+    let project_before = stamps(&p.root);
+    let other_before = stamps(&other.root);
+
+    let printed = clean_cache(&p, &cache, &[]);
+    for says in [
+        "removed 1 synthesised speech file(s)",
+        "its next build rebuilds every output",
+        "kept the prepared clips (10 file(s)",
+        "shared by every project",
+        "--all",
+        "freed ",
+    ] {
+        assert!(printed.contains(says), "{printed}");
+    }
+
+    // Gone: this project's speech and build records. Everything else is as it was: the
+    // project's files, the prepared clips and the other project's records.
+    let left = folders(&cache.join("projects"));
+    assert_eq!(left.len(), 1, "{left:?}");
+    let gone = format!(
+        "projects/{}/",
+        ids.iter().find(|id| !left.contains(id)).unwrap()
+    );
+    assert!(cache_before.keys().any(|n| n.starts_with(&gone)));
+    assert_eq!(stamps(&cache), without(&cache_before, &[&gone]));
+    assert_eq!(
+        without(&stamps(&p.root), &["build-cache/"]),
+        without(&project_before, &["build-cache/", ".narrate-cache/speech/"])
+    );
+    assert!(stamps(&p.path(".narrate-cache/speech")).is_empty());
+    assert_eq!(stamps(&other.root), other_before);
+
+    // The next build synthesises again and rebuilds every output, from the prepared clips
+    // (the speech came out the same, so its clip is found too), into the same files.
+    let out = contents(&p.path("out"));
+    let lines = build(&p, &cache, &[]);
+    assert!(lines.iter().all(|l| !l.ends_with("unchanged")), "{lines:?}");
+    assert_eq!(calls(&p), 2);
+    assert_eq!(stamps(&cache.join("clips")), clips);
+    assert_eq!(contents(&p.path("out")), out);
+    let lines = build(&p, &cache, &[]);
+    assert!(lines.iter().all(|l| l.ends_with("unchanged")), "{lines:?}");
+    let lines = build(&other, &cache, &[]);
+    assert!(lines.iter().all(|l| l.ends_with("unchanged")), "{lines:?}");
+}
+
+#[test]
+fn clean_cache_all_removes_the_prepared_clips_too() {
+    let (p, cache) = project("clean-all");
+    let (other, _) = project("clean-all-other");
+    build(&p, &cache, &[]);
+    build(&other, &cache, &[]);
+    let clips = stamps(&cache.join("clips"));
+    let cache_before = stamps(&cache);
+    let other_before = stamps(&other.root);
+
+    let printed = clean_cache(&p, &cache, &["--all"]);
+    for says in [
+        "removed 1 synthesised speech file(s)",
+        "removed the prepared clips (10 file(s)",
+        "shared by every project",
+        "prepares the clips it uses again on its next build",
+    ] {
+        assert!(printed.contains(says), "{printed}");
+    }
+    // The cache keeps its folders, the other project's records and the tidying marker:
+    // only this project's records and narrate's clip files went.
+    assert!(cache.join("clips").is_dir());
+    assert_eq!(folders(&cache.join("projects")).len(), 1);
+    let left = stamps(&cache);
+    assert!(
+        left.keys()
+            .all(|n| n.starts_with("projects/") || n == "clips/.tidied"),
+        "{left:?}"
+    );
+    for (name, stamp) in &left {
+        assert_eq!(cache_before.get(name), Some(stamp), "{name} changed");
+    }
+    assert_eq!(stamps(&other.root), other_before);
+
+    // The next build prepares every clip again and rebuilds every output.
+    let lines = build(&p, &cache, &[]);
+    assert!(lines.iter().all(|l| !l.ends_with("unchanged")), "{lines:?}");
+    let again = stamps(&cache.join("clips"));
+    let names = |s: &Stamps| {
+        s.keys()
+            .filter(|n| !n.starts_with('.'))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&again), names(&clips));
+    for name in names(&clips) {
+        assert_ne!(again[&name], clips[&name], "{name} was not prepared again");
+    }
+    // The other project's outputs are still up to date: it needs no clip to know.
+    let lines = build(&other, &cache, &[]);
+    assert!(lines.iter().all(|l| l.ends_with("unchanged")), "{lines:?}");
+}
+
+#[test]
+fn clean_cache_empties_a_cache_inside_the_project_but_keeps_its_folders() {
+    let (p, _) = project("clean-inside");
+    let cache = Path::new(".narrate-cache");
+    build(&p, cache, &[]);
+    let before = stamps(&p.root);
+
+    let printed = clean_cache(&p, cache, &["--all"]);
+    assert!(
+        printed.contains("removed 1 synthesised speech file(s)"),
+        "{printed}"
+    );
+    for folder in ["speech", "clips", "projects"] {
+        assert!(p.path(".narrate-cache").join(folder).is_dir(), "{folder}");
+    }
+    let left = stamps(&p.root);
+    let cached: Vec<&String> = left
+        .keys()
+        .filter(|n| n.starts_with(".narrate-cache/"))
+        .collect();
+    assert_eq!(cached, [".narrate-cache/clips/.tidied"]);
+    assert_eq!(
+        without(&left, &[".narrate-cache/"]),
+        without(&before, &[".narrate-cache/"])
+    );
+    let lines = build(&p, cache, &[]);
+    assert!(lines.iter().all(|l| !l.ends_with("unchanged")), "{lines:?}");
+}
+
+#[test]
+fn clean_cache_refuses_a_folder_that_is_not_a_build_cache() {
+    let (p, cache) = project("clean-refuse");
+    build(&p, &cache, &[]);
+    let refused = |cache: &Path, shows: &str| {
+        let project_before = stamps(&p.root);
+        let cache_before = stamps(cache);
+        for args in [&["clean-cache"][..], &["clean-cache", "--all"]] {
+            let out = narrate(&p, cache, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{stderr}");
+            for says in [
+                "does not look like narrate's build cache",
+                shows,
+                "nothing was removed",
+                "NARRATE_CACHE_DIR",
+            ] {
+                assert!(stderr.contains(says), "{stderr}");
+            }
+        }
+        assert_eq!(stamps(&p.root), project_before);
+        assert_eq!(stamps(cache), cache_before);
+    };
+
+    // The project folder itself.
+    refused(&p.root, "`audio`");
+    // Someone's folder that happens to have clips/ and projects/ folders.
+    let elsewhere = Scratch::new("clean-refuse-elsewhere");
+    elsewhere.write("clips/holiday.mp4", "not a prepared clip");
+    elsewhere.write("projects/notes.txt", "mine");
+    refused(&elsewhere.root, "`clips/holiday.mp4`");
+    // A build cache holding a file narrate did not write.
+    p.write("build-cache/clips/readme.txt", "mine");
+    refused(&cache, "`clips/readme.txt`");
+}

@@ -35,6 +35,7 @@ use crate::audio::Audio;
 use crate::convert::convert;
 use crate::decode::{decode_file, probe_file};
 use crate::error::{Error, Result};
+use crate::incremental::Removed;
 use crate::meta::{self, EpisodeMeta, TagKey};
 use crate::profile::SampleFormat;
 use crate::silence::loud_span;
@@ -169,16 +170,22 @@ pub fn synthesize(request: &SpeechRequest, cache_dir: &Path) -> Result<Synthesis
 /// other files are left alone. Returns the number of files removed (0 when there is no
 /// cache folder).
 pub fn clear_cache(cache_dir: &Path) -> Result<usize> {
+    Ok(remove_cached(cache_dir)?.files)
+}
+
+/// [`clear_cache`], telling the files removed and the bytes they held.
+pub fn remove_cached(cache_dir: &Path) -> Result<Removed> {
     let entries = match fs::read_dir(cache_dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Removed::default()),
         Err(e) => return Err(Error::io(cache_dir, "read the speech cache folder", &e)),
     };
-    let mut removed = 0;
+    let mut removed = Removed::default();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(cache_dir, "read the speech cache folder", &e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
+        let size = Removed::of(&path);
         let result = if name.ends_with(TEMP_SUFFIX) && path.is_dir() {
             fs::remove_dir_all(&path)
         } else if name.ends_with(TEMP_SUFFIX) || is_cache_name(&name) {
@@ -187,7 +194,7 @@ pub fn clear_cache(cache_dir: &Path) -> Result<usize> {
             continue;
         };
         result.map_err(|e| Error::io(&path, "remove", &e))?;
-        removed += 1;
+        removed = removed + Removed { files: 1, ..size };
     }
     Ok(removed)
 }
