@@ -43,6 +43,9 @@ pub const CLIP_FORMAT: u32 = 2;
 /// Bytes per stored sample.
 const SAMPLE_BYTES: usize = 4;
 
+/// The extensions of a prepared clip's two files: its audio and its facts.
+pub const FILE_EXTENSIONS: [&str; 2] = ["f32", "json"];
+
 /// Frames read or written per block.
 const IO_FRAMES: usize = 16 * 1024;
 
@@ -262,9 +265,10 @@ impl ClipCache {
     }
 
     fn paths(&self, key: &str) -> (PathBuf, PathBuf) {
+        let [audio, facts] = FILE_EXTENSIONS;
         (
-            self.dir.join(format!("{key}.f32")),
-            self.dir.join(format!("{key}.json")),
+            self.dir.join(format!("{key}.{audio}")),
+            self.dir.join(format!("{key}.{facts}")),
         )
     }
 

@@ -551,7 +551,7 @@ fn is_clip_file(name: &str) -> bool {
         .and_then(|n| n.rsplit_once('.'))
         .map_or(name, |(n, _pid)| n);
     name.rsplit_once('.')
-        .is_some_and(|(key, ext)| matches!(ext, "f32" | "json") && is_hex(key, 64))
+        .is_some_and(|(key, ext)| crate::clips::FILE_EXTENSIONS.contains(&ext) && is_hex(key, 64))
 }
 
 /// Whether `path` is a temporary file of an atomic write.
