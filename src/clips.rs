@@ -239,14 +239,14 @@ impl ClipReader {
         self.file
             .read_exact(&mut self.bytes)
             .map_err(|e| damaged(&self.path, &e))?;
-        let samples = self
-            .bytes
-            .chunks_exact(SAMPLE_BYTES)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        if self.gain == 1.0 {
-            out.extend(samples);
-        } else {
-            out.extend(samples.map(|x| x * self.gain));
+        let start = out.len();
+        out.resize(start + count, 0.0);
+        let samples = out[start..].iter_mut().zip(self.bytes.chunks_exact(SAMPLE_BYTES));
+        for (x, b) in samples {
+            *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        if self.gain != 1.0 {
+            out[start..].iter_mut().for_each(|x| *x *= self.gain);
         }
         self.left -= count as u64;
         Ok(())
@@ -400,8 +400,10 @@ fn make(recipe: &Recipe, key: String, used_by: &Path, data: &Path) -> Result<Cli
         let mut write = |converted: &mut Vec<f32>| -> Result<()> {
             edges.add(converted);
             fold_peaks(converted, &mut peak);
-            bytes.clear();
-            bytes.extend(converted.iter().flat_map(|s| s.to_le_bytes()));
+            bytes.resize(converted.len() * SAMPLE_BYTES, 0);
+            for (b, s) in bytes.chunks_exact_mut(SAMPLE_BYTES).zip(converted.iter()) {
+                b.copy_from_slice(&s.to_le_bytes());
+            }
             converted.clear();
             out.write_all(&bytes)
                 .map_err(|e| Error::io(data, "write", &e))
