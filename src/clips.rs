@@ -103,27 +103,43 @@ impl Recipe {
 
     /// The cache key (64 hex digits): everything that decides the prepared audio.
     pub fn key(&self) -> String {
-        let trim = self.trim.map_or_else(Vec::new, |t| {
-            [t.threshold_db.to_bits(), t.margin.to_bits()]
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect()
-        });
-        let level = self
-            .level_lufs
-            .map_or_else(Vec::new, |l| l.to_bits().to_le_bytes().to_vec());
         key_of(&[
             b"narrate prepared clip",
             &CLIP_FORMAT.to_le_bytes(),
             env!("CARGO_PKG_VERSION").as_bytes(),
             self.sha256.as_bytes(),
-            &self.sample_rate.to_le_bytes(),
-            &self.channels.to_le_bytes(),
-            &[u8::from(self.telephone_band), u8::from(self.trim.is_some())],
-            &trim,
-            &level,
+            &preparation_id(
+                self.sample_rate,
+                self.channels,
+                self.telephone_band,
+                self.trim,
+                self.level_lufs,
+            ),
         ])
     }
+}
+
+/// Bytes that tell one way of preparing a clip from every other: the rate, channels,
+/// telephone band, trim settings and levelling target.
+pub fn preparation_id(
+    sample_rate: u32,
+    channels: u16,
+    telephone_band: bool,
+    trim: Option<TrimSettings>,
+    level_lufs: Option<f64>,
+) -> Vec<u8> {
+    let mut id = Vec::with_capacity(40);
+    id.extend(sample_rate.to_le_bytes());
+    id.extend(channels.to_le_bytes());
+    id.extend([u8::from(telephone_band), u8::from(trim.is_some())]);
+    if let Some(t) = trim {
+        id.extend(t.threshold_db.to_bits().to_le_bytes());
+        id.extend(t.margin.to_bits().to_le_bytes());
+    }
+    if let Some(level) = level_lufs {
+        id.extend(level.to_bits().to_le_bytes());
+    }
+    id
 }
 
 /// What preparing a clip found and did.
@@ -241,7 +257,9 @@ impl ClipReader {
             .map_err(|e| damaged(&self.path, &e))?;
         let start = out.len();
         out.resize(start + count, 0.0);
-        let samples = out[start..].iter_mut().zip(self.bytes.chunks_exact(SAMPLE_BYTES));
+        let samples = out[start..]
+            .iter_mut()
+            .zip(self.bytes.chunks_exact(SAMPLE_BYTES));
         for (x, b) in samples {
             *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }

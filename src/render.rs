@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::clips::{ClipCache, Prepared, Recipe};
+use crate::clips::{preparation_id, ClipCache, Prepared, Recipe};
 use crate::error::Result;
 use crate::incremental::{key_of, FileHashes};
 use crate::plan::{EpisodePlan, Item, Speech};
@@ -119,27 +119,17 @@ impl ClipJob<'_> {
             JobSource::File(path) => path.as_os_str().as_encoded_bytes().to_vec(),
             JobSource::Speech(request, _) => cache_key(&request).into_bytes(),
         };
-        let trim = self.trim.map_or_else(Vec::new, |t| {
-            [t.threshold_db.to_bits(), t.margin.to_bits()]
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect()
-        });
-        let level = self
-            .level
-            .then(|| self.profile.target_lufs.to_bits().to_le_bytes().to_vec());
         key_of(&[
             b"narrate clip job",
             &[u8::from(matches!(self.source, JobSource::Speech(..)))],
             &source,
-            &self.profile.sample_rate.to_le_bytes(),
-            &self.profile.channels.to_le_bytes(),
-            &[
-                u8::from(self.profile.telephone_band),
-                u8::from(self.trim.is_some()),
-            ],
-            &trim,
-            &level.unwrap_or_default(),
+            &preparation_id(
+                self.profile.sample_rate,
+                self.profile.channels,
+                self.profile.telephone_band,
+                self.trim,
+                self.level.then_some(self.profile.target_lufs),
+            ),
         ])
     }
 
