@@ -7,7 +7,7 @@
 //! cargo bench --bench pipeline -- --minutes 30 --long 0 --no-ffmpeg
 //! ```
 //!
-//! Needs `espeak-ng`, `flac`, `ffmpeg` and GNU `time` (`/usr/bin/time`, Debian package
+//! Needs `espeak-ng`, `flac`, `ffmpeg`, `sox` and GNU `time` (`/usr/bin/time`, Debian package
 //! `time`) on the machine. Corpora are generated once into `target/bench-corpus/` and reused
 //! while their files still hash the same; outputs go to `target/bench-out/`.
 
@@ -255,6 +255,22 @@ fn run() -> Res<()> {
         }
     } else {
         checks.extend(n_outputs.iter().cloned().map(|n| (n, None)));
+    }
+
+    // SoX, plain concatenation: the issue's calibration anchor.
+    if options.ffmpeg {
+        let s_out = outs.join(&main_spec.name).join("sox");
+        let s_run = sox_all(&corpus, &s_out, &target, jobs)?;
+        let seconds = corpus
+            .episodes
+            .iter()
+            .map(|e| inspect_seconds(&narrate, &s_out.join(format!("{}.wav", e.id))))
+            .sum::<Res<f64>>()?;
+        rows.push(Row::new(
+            "SoX: convert each take + concatenate (no trimming, no loudness)".into(),
+            seconds,
+            &s_run,
+        ));
     }
 
     // Memory against episode length: one short and one ten times longer episode.
@@ -563,6 +579,7 @@ fn check_tools() -> Res<()> {
         ("espeak-ng", "--version", "espeak-ng"),
         ("flac", "--version", "flac"),
         ("ffmpeg", "-version", "ffmpeg"),
+        ("sox", "--version", "sox"),
     ] {
         let ok = Command::new(tool)
             .arg(arg)
@@ -587,7 +604,7 @@ fn check_tools() -> Res<()> {
         Ok(())
     } else {
         Err(format!(
-            "the benchmark needs {}; on Debian: apt-get install espeak-ng flac ffmpeg time",
+            "the benchmark needs {}; on Debian: apt-get install espeak-ng flac ffmpeg sox time",
             missing.join(", ")
         ))
     }
@@ -987,6 +1004,71 @@ fn ffmpeg_all(
         total.peak_kb as f64 / 1024.0
     );
     Ok((total, outputs))
+}
+
+/// SoX, as the issue's calibration anchor: each take converted to the output format (44.1 kHz
+/// mono 16-bit, SoX's default resampler, no trimming, no loudness), then the episode joined
+/// by plain concatenation; episodes `jobs` at a time. What SoX costs here against the
+/// anchor's 150–200× tells how fast this machine is.
+fn sox_all(corpus: &Corpus, out: &Path, target: &Path, jobs: usize) -> Res<Measured> {
+    remove_dir(out)?;
+    fs::create_dir_all(out).ctx(format!("create {}", out.display()))?;
+    let start = Instant::now();
+    let stats = |name: String| {
+        target
+            .join("bench-out")
+            .join(format!("time-sox-{name}.txt"))
+    };
+    let results = parallel(jobs, corpus.episodes.len(), |i| -> Res<Measured> {
+        let episode = &corpus.episodes[i];
+        let parts = out.join(format!("{}-parts", episode.id));
+        fs::create_dir_all(&parts).ctx(format!("create {}", parts.display()))?;
+        let mut total = Measured::default();
+        let mut add = |m: Measured| {
+            total.cpu += m.cpu;
+            total.peak_kb = total.peak_kb.max(m.peak_kb);
+        };
+        let mut joined = Vec::new();
+        for (n, clip) in episode.clips.iter().enumerate() {
+            let part = parts.join(format!("{n:03}.wav"));
+            let args: Vec<String> = vec![
+                corpus.dir.join(&clip.path).display().to_string(),
+                "-r".into(),
+                OUT_RATE.to_string(),
+                "-c".into(),
+                "1".into(),
+                "-b".into(),
+                "16".into(),
+                part.display().to_string(),
+            ];
+            add(measure(
+                Path::new("sox"),
+                &args,
+                &stats(format!("{}-{n}", episode.id)),
+            )?
+            .0);
+            joined.push(part.display().to_string());
+        }
+        joined.push(
+            out.join(format!("{}.wav", episode.id))
+                .display()
+                .to_string(),
+        );
+        add(measure(Path::new("sox"), &joined, &stats(episode.id.clone()))?.0);
+        remove_dir(&parts)?;
+        Ok(total)
+    });
+    let mut total = Measured {
+        wall: start.elapsed().as_secs_f64(),
+        ..Measured::default()
+    };
+    for m in results {
+        let m = m?;
+        total.cpu += m.cpu;
+        total.peak_kb = total.peak_kb.max(m.peak_kb);
+    }
+    eprintln!("sox: {:.3} s wall, {:.2} s CPU", total.wall, total.cpu);
+    Ok(total)
 }
 
 /// One episode through ffmpeg in two passes: measure, then normalise and write.
