@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::decode::decode_file;
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::plan::{Item, Plan};
 use crate::project::{Project, TrimSettings};
-use crate::silence::loud_span;
+use crate::silence::{self, LoudEdges};
 use crate::speech::engine_available;
 
 /// What `check` found.
@@ -79,16 +79,13 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
     let mut problems = Vec::new();
     check_speech(project, plan, &mut summary, &mut problems);
     for (path, trim) in &clips {
-        match decode_file(path) {
-            Ok(audio) => {
-                summary.recorded_seconds += audio.duration_seconds();
-                if let Some(settings) = trim {
-                    let threshold = 10f64.powf(settings.threshold_db / 20.0) as f32;
-                    if loud_span(&audio, threshold).is_none() {
-                        problems.push(Error::in_file(path, "the recording is silent").with_fix(
-                            "check the take, or lower defaults.trim.threshold_db in narrate.toml",
-                        ));
-                    }
+        match scan(path, trim.as_ref()) {
+            Ok((seconds, loud)) => {
+                summary.recorded_seconds += seconds;
+                if !loud {
+                    problems.push(Error::in_file(path, "the recording is silent").with_fix(
+                        "check the take, or lower defaults.trim.threshold_db in narrate.toml",
+                    ));
                 }
             }
             Err(err) => problems.push(err),
@@ -105,6 +102,19 @@ pub fn check(project: &Project, plan: &Plan) -> Result<Summary> {
             )
         }
     }
+}
+
+/// Decodes the recording at `path` a packet at a time: its length in seconds, and whether
+/// anything in it passes the trim threshold (true when it is not trimmed).
+fn scan(path: &Path, trim: Option<&TrimSettings>) -> Result<(f64, bool)> {
+    let mut decoder = Decoder::open(path)?;
+    let threshold = trim.map_or(f32::NEG_INFINITY, silence::threshold);
+    let mut edges = LoudEdges::new(threshold, decoder.channels());
+    while let Some(chunk) = decoder.next_chunk()? {
+        edges.add(chunk);
+    }
+    let seconds = edges.frames() as f64 / f64::from(decoder.sample_rate());
+    Ok((seconds, trim.is_none() || edges.span().is_some()))
 }
 
 /// Finds the engine when some section needs synthesis, and lists the lexicon's entries

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::decode::decode_file;
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::loudness::{self, Loudness};
 use crate::wav::reader::{read_wav_info, WavInfo};
@@ -67,13 +67,26 @@ pub struct ChapterMark {
 pub fn inspect(path: &Path) -> Result<Inspection> {
     let info = read_wav_info(path)?;
     let mut inspection = Inspection::from_info(path, &info);
-    match decode_file(path).and_then(|audio| loudness::measure(&audio)) {
+    match measure_file(path) {
         Ok(measured) => inspection.loudness = Some(measured),
         Err(err) => inspection
             .warnings
             .push(format!("the audio could not be measured: {}", err.message)),
     }
     Ok(inspection)
+}
+
+/// The loudness figures of the audio in `path`, decoded and measured a packet at a time.
+fn measure_file(path: &Path) -> Result<Loudness> {
+    let mut decoder = Decoder::open(path)?;
+    let (rate, channels) = (decoder.sample_rate(), decoder.channels());
+    let (decoded, measured) = loudness::measure_while(rate, channels, |sink| -> Result<()> {
+        while let Some(chunk) = decoder.next_chunk()? {
+            sink(chunk);
+        }
+        Ok(())
+    })?;
+    decoded.map(|()| measured)
 }
 
 impl Inspection {
