@@ -16,7 +16,6 @@
 //! peaks the gain is exactly 1.0, so those samples pass bit for bit. The channels share one
 //! gain, so the stereo image does not move.
 
-use std::collections::VecDeque;
 use std::sync::mpsc::{channel, sync_channel};
 
 use serde::Serialize;
@@ -35,6 +34,11 @@ const PHASES: usize = 8;
 const TAPS: usize = 32;
 /// The branch between samples `m` and `m + 1` reads `x[m − 15 ..= m + 16]`.
 const HALF: usize = TAPS / 2;
+/// Taps nearest the interval whose exact contribution the limiter's second bound uses
+/// (see [`Limiter::block_peaks`]).
+const CENTRAL: usize = 16;
+/// The first of them.
+const CENTRAL_FROM: usize = HALF - CENTRAL / 2;
 /// Kaiser window shape of the interpolator.
 const KAISER_BETA: f64 = 6.0;
 /// SIMD-friendly partial sums in the interpolator's dot products.
@@ -57,8 +61,11 @@ const MAX_PEAK_FIXES: u32 = 3;
 const MIN_SLOPE: f64 = 0.05;
 /// Frames per chunk when streaming a programme held in memory.
 const CHUNK_FRAMES: usize = 8192;
-/// Frames the limiter checks at once for its quiet fast path.
+/// Frames the limiter checks at once for its quiet fast path, and works on at once
+/// otherwise (at most [`TAPS`], see [`Limiter::push_block`]).
 const BLOCK_FRAMES: usize = 32;
+/// A block's samples of one channel with the `TAPS − 1` before them (and one spare).
+const SPAN: usize = TAPS + BLOCK_FRAMES;
 /// Largest gain [`level_clip`] applies, dB.
 pub const MAX_CLIP_GAIN_DB: f64 = 30.0;
 
@@ -646,6 +653,19 @@ fn max(a: f32, b: f32) -> f32 {
     }
 }
 
+/// Largest |sample| of `samples` (NaN ignored), in lanes so that the loop vectorises.
+fn loudest(samples: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let mut chunks = samples.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (l, x) in lanes.iter_mut().zip(chunk) {
+            *l = max(*l, x.abs());
+        }
+    }
+    let tail = chunks.remainder().iter().fold(0f32, |m, x| max(m, x.abs()));
+    lanes.into_iter().fold(tail, max)
+}
+
 /// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
 fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
@@ -734,6 +754,13 @@ pub struct Limiter {
     /// in each of those groups, a bound on the interpolated value that is much tighter than
     /// `loud` near a peak (see [`Limiter::may_pass`]).
     groups: [[f32; 4]; PHASES],
+    /// `groups` by column, for testing all branches at once.
+    group_columns: [[f32; PHASES]; 4],
+    /// `central[k][b]`: coefficient `CENTRAL_FROM + k` of branch b (0.0 for b = 7), and
+    /// per branch the sum of absolute coefficients of the other taps (rounded up): a bound
+    /// on an interpolated value from the exact sum over the central taps.
+    central: [[f32; PHASES]; CENTRAL],
+    outer: [f32; PHASES],
     /// Per channel, the last `TAPS` samples, written twice so they are always contiguous.
     history: Vec<[f32; 2 * TAPS]>,
     history_pos: usize,
@@ -741,7 +768,7 @@ pub struct Limiter {
     delay: Vec<f32>,
     delay_pos: usize,
     /// Sliding minimum of needed gains: (frame, gain), gains increasing front to back.
-    minimum: VecDeque<(u64, f32)>,
+    minimum: MinimumQueue,
     fast: f32,
     slow: f32,
     /// The last `lookahead` envelope values, their sum and how many are below 1.
@@ -763,7 +790,11 @@ pub struct Limiter {
     partial: Vec<f32>,
     limited_frames: u64,
     min_gain: f32,
-    /// Whether quiet blocks may skip the per-frame machinery (off only in tests).
+    /// Per channel, a block's samples with the `TAPS − 1` before them, oldest first (see
+    /// [`Limiter::push_block`]).
+    lines: Vec<[f32; SPAN]>,
+    /// Whether blocks may skip the per-frame machinery, and blocks that are not quiet go
+    /// through [`Limiter::push_block`] instead of frame by frame (off only in tests).
     fast_path: bool,
 }
 
@@ -796,11 +827,26 @@ impl Limiter {
             slow_release: pole(release_ms),
             branches,
             groups,
+            group_columns: std::array::from_fn(|k| std::array::from_fn(|p| groups[p][k])),
+            central: std::array::from_fn(|k| {
+                std::array::from_fn(|b| branches.get(b).map_or(0.0, |c| c[CENTRAL_FROM + k]))
+            }),
+            outer: std::array::from_fn(|b| {
+                branches.get(b).map_or(0.0, |c| {
+                    let (before, rest) = c.split_at(CENTRAL_FROM);
+                    let sum: f64 = before
+                        .iter()
+                        .chain(&rest[CENTRAL..])
+                        .map(|v| f64::from(v.abs()))
+                        .sum();
+                    (sum * 1.001) as f32
+                })
+            }),
             history: vec![[0.0; 2 * TAPS]; channels],
             history_pos: 0,
             delay: vec![0.0; latency * channels],
             delay_pos: 0,
-            minimum: VecDeque::with_capacity(lookahead + 1),
+            minimum: MinimumQueue::new(lookahead + 1),
             fast: 1.0,
             slow: 1.0,
             window: vec![1.0; lookahead],
@@ -817,6 +863,7 @@ impl Limiter {
             partial: Vec::with_capacity(channels),
             limited_frames: 0,
             min_gain: 1.0,
+            lines: vec![[0.0; SPAN]; channels],
             fast_path: true,
         };
         // A silent lead-in, so that the first real frames have a whole history behind them.
@@ -851,12 +898,14 @@ impl Limiter {
         }
         let whole = rest.len() - rest.len() % self.channels;
         for block in rest[..whole].chunks(BLOCK_FRAMES * self.channels) {
-            if self.fast_path && self.at_rest() && block.iter().all(|x| x.abs() <= self.loud) {
-                self.pass_through(block, out);
-            } else {
+            if !self.fast_path {
                 for frame in block.chunks_exact(self.channels) {
                     self.push_frame(frame, out, true);
                 }
+            } else if self.at_rest() && loudest(block) <= self.loud {
+                self.pass_through(block, out);
+            } else {
+                self.push_block(block, out);
             }
         }
         self.partial.extend_from_slice(&rest[whole..]);
@@ -906,24 +955,31 @@ impl Limiter {
     /// Largest |value| over all channels of the sample at the interpolator's centre and the
     /// interpolated points after it.
     fn interval_peak(&self) -> f32 {
-        let mut peak = 0f32;
-        for h in &self.history {
+        self.history.iter().fold(0f32, |peak, h| {
             let Some(w) = h[self.history_pos..].first_chunk::<TAPS>() else {
-                continue;
+                return peak;
             };
-            peak = max(peak, w[HALF - 1].abs());
-            for b in &self.branches {
-                // Independent partial sums, so the compiler can use SIMD.
-                let mut acc = [0f32; LANES];
-                for (ws, bs) in w.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
-                    for k in 0..LANES {
-                        acc[k] += ws[k] * bs[k];
-                    }
+            max(peak, self.window_peak(w))
+        })
+    }
+
+    /// Largest |value| of the sample at the centre of window `w` and the interpolated
+    /// points after it.
+    fn window_peak(&self, w: &[f32; TAPS]) -> f32 {
+        let mut peak = max(0.0, w[HALF - 1].abs());
+        for b in &self.branches {
+            // Independent partial sums, so the compiler can use SIMD: lane k sums the taps
+            // k, k + 8, k + 16, k + 24 in order (lanes 0–3 in `lo`, 4–7 in `hi`).
+            let mut lo = [0f32; LANES / 2];
+            let mut hi = [0f32; LANES / 2];
+            for (ws, bs) in w.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+                for k in 0..LANES / 2 {
+                    lo[k] += ws[k] * bs[k];
+                    hi[k] += ws[k + LANES / 2] * bs[k + LANES / 2];
                 }
-                let v = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-                    + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-                peak = max(peak, v.abs());
             }
+            let v = ((lo[0] + hi[0]) + (lo[1] + hi[1])) + ((lo[2] + hi[2]) + (lo[3] + hi[3]));
+            peak = max(peak, v.abs());
         }
         peak
     }
@@ -946,7 +1002,11 @@ impl Limiter {
             self.last_loud = Some(i);
         }
         let gain = self.gain_for(i);
+        self.delay_out(i, frame, gain, out);
+    }
 
+    /// Frame i into the delay line, and out of it (with `gain`) the frame it replaces.
+    fn delay_out(&mut self, i: u64, frame: &[f32], gain: f32, out: &mut Vec<f32>) {
         // The delay line: its current slot holds frame n = i − latency, which leaves (with
         // its gain) as frame i takes its place.
         let at = self.delay_pos * self.channels;
@@ -975,7 +1035,7 @@ impl Limiter {
             && self.slow == 1.0
             && self.window_below == 0
             && self.previous_peak <= self.ceiling
-            && self.minimum.front().is_none_or(|&(_, g)| g == 1.0)
+            && self.minimum.front().is_none_or(|(_, g)| g == 1.0)
             && self
                 .last_loud
                 .is_none_or(|l| l + TAPS as u64 <= self.frames_in)
@@ -987,16 +1047,7 @@ impl Limiter {
     fn pass_through(&mut self, frames: &[f32], out: &mut Vec<f32>) {
         let ch = self.channels;
         let count = frames.len() / ch;
-        // History: only the last TAPS frames matter.
-        let keep = count.min(TAPS);
-        self.history_pos = (self.history_pos + count - keep) % TAPS;
-        for frame in frames[(count - keep) * ch..].chunks_exact(ch) {
-            for (h, &x) in self.history.iter_mut().zip(frame) {
-                h[self.history_pos] = x;
-                h[self.history_pos + TAPS] = x;
-            }
-            self.history_pos = (self.history_pos + 1) % TAPS;
-        }
+        self.write_history(frames);
         // Delay line, in runs up to the end of the ring: out goes the old, in the new.
         let slots = self.delay.len() / ch;
         let mut src = frames;
@@ -1015,23 +1066,185 @@ impl Limiter {
         self.real_in += count as u64;
         self.real_out += count as u64;
         let m = self.frames_in - 1 - HALF as u64;
-        self.minimum.clear();
-        self.minimum.push_back((m, 1.0));
+        self.minimum.reset(m);
         self.window_pos = (self.window_pos + count) % self.lookahead;
         self.previous_peak = 0.0;
+    }
+
+    /// Puts whole `frames` (interleaved) into the history, as pushing them one by one would.
+    fn write_history(&mut self, frames: &[f32]) {
+        let ch = self.channels;
+        let count = frames.len() / ch;
+        // Only the last TAPS frames matter.
+        let keep = count.min(TAPS);
+        let start = (self.history_pos + count - keep) % TAPS;
+        let first = keep.min(TAPS - start);
+        let recent = &frames[(count - keep) * ch..];
+        let mut column = [0f32; TAPS];
+        for (c, h) in self.history.iter_mut().enumerate() {
+            for (v, frame) in column.iter_mut().zip(recent.chunks_exact(ch)) {
+                *v = frame[c];
+            }
+            let (a, b) = column[..keep].split_at(first);
+            h[start..start + first].copy_from_slice(a);
+            h[start + TAPS..start + TAPS + first].copy_from_slice(a);
+            h[..keep - first].copy_from_slice(b);
+            h[TAPS..TAPS + keep - first].copy_from_slice(b);
+        }
+        self.history_pos = (start + keep) % TAPS;
+    }
+
+    /// Whole frames (at most [`BLOCK_FRAMES`]) through the machinery, with the same result as
+    /// [`Limiter::push_frame`] on each, but the work that depends on the input alone done a
+    /// block at a time: one test of the block's loudest sample, and where that is loud, the
+    /// bound of [`Limiter::may_pass`] for every frame from sliding maxima, before any
+    /// interpolation.
+    fn push_block(&mut self, frames: &[f32], out: &mut Vec<f32>) {
+        let ch = self.channels;
+        let count = frames.len() / ch;
+        debug_assert!((1..=BLOCK_FRAMES).contains(&count));
+        let width = TAPS - 1 + count;
+        // Frame j's interpolator window is lines[c][j .. j + TAPS].
+        let mut loudest = 0f32;
+        let mut last_loud = None;
+        for (c, line) in self.lines.iter_mut().enumerate() {
+            let h = &self.history[c][self.history_pos + 1..self.history_pos + TAPS];
+            line[..TAPS - 1].copy_from_slice(h);
+            for (x, frame) in line[TAPS - 1..width]
+                .iter_mut()
+                .zip(frames.chunks_exact(ch))
+            {
+                *x = frame[c];
+            }
+            loudest = line[..width].iter().fold(loudest, |m, x| max(m, x.abs()));
+            if let Some(j) = line[TAPS - 1..width]
+                .iter()
+                .rposition(|x| x.abs() > self.loud)
+            {
+                last_loud = last_loud.max(Some(j));
+            }
+        }
+        let mut peaks = [0f32; BLOCK_FRAMES];
+        if loudest > self.loud {
+            self.block_peaks(count, &mut peaks);
+        }
+        self.write_history(frames);
+        let first = self.frames_in;
+        for (j, (frame, &peak)) in frames.chunks_exact(ch).zip(&peaks).enumerate() {
+            let i = self.frames_in;
+            self.frames_in += 1;
+            self.real_in += 1;
+            if last_loud == Some(j) {
+                self.last_loud = Some(first + j as u64);
+            }
+            let gain = self.gain_with_peak(i, peak);
+            self.delay_out(i, frame, gain, out);
+        }
+    }
+
+    /// [`Limiter::push_block`]: the interval peaks of `count` frames whose windows are in
+    /// `lines`, left at 0.0 where no interpolated value can pass the ceiling (as
+    /// [`Limiter::gain_for`] leaves them).
+    fn block_peaks(&self, count: usize, peaks: &mut [f32; BLOCK_FRAMES]) {
+        // Per frame, over all channels: the largest |sample| in the window (for the test
+        // for a loud sample), and whether the bound of `may_pass` passes the ceiling.
+        let mut widest = [0f32; BLOCK_FRAMES];
+        let mut pass = [false; BLOCK_FRAMES];
+        for line in &self.lines {
+            let mut a = [0f32; SPAN];
+            for (a, x) in a.iter_mut().zip(line) {
+                *a = x.abs();
+            }
+            // Window j is a[j ..= j + TAPS − 1]: the part up to TAPS − 1 (a suffix maximum)
+            // and the part from TAPS (a prefix maximum).
+            let mut suffix = [0f32; TAPS];
+            let mut m = 0f32;
+            for (s, &x) in suffix.iter_mut().zip(&a).rev() {
+                m = max(m, x);
+                *s = m;
+            }
+            let mut prefix = 0f32;
+            for j in 0..count {
+                let rest = max(suffix[j], prefix);
+                prefix = max(prefix, a[TAPS + j]);
+                widest[j] = max(widest[j], rest);
+                let w = &a[j..j + TAPS];
+                let near = |p: usize, q: usize| w[p].max(w[q]);
+                let m = [
+                    near(HALF - 1, HALF),
+                    near(HALF - 2, HALF + 1),
+                    near(HALF - 3, HALF + 2),
+                    rest,
+                ];
+                let [g0, g1, g2, g3] = &self.group_columns;
+                let mut over = false;
+                for p in 0..PHASES {
+                    over |= (g0[p] * m[0] + g1[p] * m[1]) + (g2[p] * m[2] + g3[p] * m[3])
+                        > self.ceiling;
+                }
+                pass[j] |= over;
+            }
+        }
+        for j in 0..count {
+            if widest[j] > self.loud && pass[j] {
+                peaks[j] = self.lines.iter().fold(0f32, |peak, line| {
+                    match line[j..].first_chunk::<TAPS>() {
+                        Some(w) if self.window_may_pass(w, widest[j]) => {
+                            max(peak, self.window_peak(w))
+                        }
+                        _ => peak,
+                    }
+                });
+            }
+        }
+    }
+
+    /// Whether [`Limiter::window_peak`] of `w` (no |sample| of which is over `loudest`)
+    /// could pass the ceiling, by a second, tighter bound: per branch, the exact sum over
+    /// the [`CENTRAL`] taps nearest the interval, plus the other taps' absolute coefficients
+    /// times the largest |sample| under them. A slack of 10⁻⁴ of the loudest sample covers
+    /// the rounding of both sums (at most about 10⁻⁵ of it over 32 taps). Where it says no,
+    /// the peak is at most the ceiling, and such a peak acts exactly like no peak.
+    fn window_may_pass(&self, w: &[f32; TAPS], loudest: f32) -> bool {
+        let mut partial = [0f32; PHASES];
+        for (row, &x) in self.central.iter().zip(&w[CENTRAL_FROM..]) {
+            for (p, c) in partial.iter_mut().zip(row) {
+                *p += x * c;
+            }
+        }
+        let outside = w[..CENTRAL_FROM]
+            .iter()
+            .chain(&w[CENTRAL_FROM + CENTRAL..])
+            .fold(0f32, |m, x| max(m, x.abs()));
+        let slack = loudest * 1e-4;
+        let mut over = w[HALF - 1].abs() > self.ceiling;
+        for (p, o) in partial.iter().zip(&self.outer) {
+            over |= p.abs() + (o * outside + slack) > self.ceiling;
+        }
+        over
     }
 
     /// The gain for frame i − latency, once frame i is in the history.
     fn gain_for(&mut self, i: u64) -> f32 {
         // Peak of the interval [m, m + 1), m = i − HALF, and the gain frame m needs. With no
         // loud sample under the interpolator, nothing in it can pass the ceiling.
-        let Some(m) = i.checked_sub(HALF as u64) else {
+        if i < HALF as u64 {
             return 1.0;
-        };
+        }
         let peak = if self.last_loud.is_some_and(|l| l + TAPS as u64 > i) && self.may_pass() {
             self.interval_peak()
         } else {
             0.0
+        };
+        self.gain_with_peak(i, peak)
+    }
+
+    /// [`Limiter::gain_for`] once the interval's peak is known (0.0 where it cannot pass
+    /// the ceiling).
+    #[inline]
+    fn gain_with_peak(&mut self, i: u64, peak: f32) -> f32 {
+        let Some(m) = i.checked_sub(HALF as u64) else {
+            return 1.0;
         };
         let around = peak.max(self.previous_peak);
         self.previous_peak = peak;
@@ -1042,17 +1255,11 @@ impl Limiter {
         };
 
         // Sliding minimum over [n, m], n = m − lookahead + 1: the look-ahead hold.
-        while self.minimum.back().is_some_and(|&(_, g)| g >= need) {
-            self.minimum.pop_back();
-        }
-        self.minimum.push_back((m, need));
+        self.minimum.push(m, need);
         let Some(n) = (m + 1).checked_sub(self.lookahead as u64) else {
             return 1.0;
         };
-        while self.minimum.front().is_some_and(|&(k, _)| k < n) {
-            self.minimum.pop_front();
-        }
-        let held = self.minimum.front().map_or(1.0, |&(_, g)| g);
+        let held = self.minimum.min_from(n);
 
         // Program-dependent release, two envelopes. The fast one follows every peak at once
         // and lets go quickly, so a lone click does not duck the words after it. The slow
@@ -1095,6 +1302,70 @@ impl Limiter {
         } else {
             self.window_sum += f64::from(envelope) - f64::from(old);
             ((self.window_sum * self.inv_lookahead) as f32).min(1.0)
+        }
+    }
+}
+
+/// A monotonic queue of (frame, gain) for the sliding minimum: gains increase from front
+/// to back, frames too. A fixed ring, as the queue never holds more than the window.
+#[derive(Debug, Clone)]
+struct MinimumQueue {
+    frames: Vec<u64>,
+    gains: Vec<f32>,
+    /// Ring size − 1 (a power of two − 1).
+    mask: usize,
+    head: usize,
+    len: usize,
+}
+
+impl MinimumQueue {
+    /// A queue for windows of up to `window` entries.
+    fn new(window: usize) -> Self {
+        let size = window.next_power_of_two();
+        MinimumQueue {
+            frames: vec![0; size],
+            gains: vec![0.0; size],
+            mask: size - 1,
+            head: 0,
+            len: 0,
+        }
+    }
+
+    fn front(&self) -> Option<(u64, f32)> {
+        (self.len > 0).then(|| (self.frames[self.head], self.gains[self.head]))
+    }
+
+    /// Only (frame, 1.0).
+    fn reset(&mut self, frame: u64) {
+        self.head = 0;
+        self.len = 1;
+        self.frames[0] = frame;
+        self.gains[0] = 1.0;
+    }
+
+    /// Adds (frame, gain), dropping the entries at the back that it makes irrelevant.
+    #[inline]
+    fn push(&mut self, frame: u64, gain: f32) {
+        while self.len > 0 && self.gains[(self.head + self.len - 1) & self.mask] >= gain {
+            self.len -= 1;
+        }
+        let at = (self.head + self.len) & self.mask;
+        self.frames[at] = frame;
+        self.gains[at] = gain;
+        self.len += 1;
+    }
+
+    /// Drops the entries before frame `first`; the smallest gain left (1.0 if none).
+    #[inline]
+    fn min_from(&mut self, first: u64) -> f32 {
+        while self.len > 0 && self.frames[self.head] < first {
+            self.head = (self.head + 1) & self.mask;
+            self.len -= 1;
+        }
+        if self.len > 0 {
+            self.gains[self.head]
+        } else {
+            1.0
         }
     }
 }
