@@ -1130,15 +1130,59 @@ impl Limiter {
         }
         self.write_history(frames);
         let first = self.frames_in;
-        for (j, (frame, &peak)) in frames.chunks_exact(ch).zip(&peaks).enumerate() {
-            let i = self.frames_in;
-            self.frames_in += 1;
-            self.real_in += 1;
-            if last_loud == Some(j) {
-                self.last_loud = Some(first + j as u64);
+        let mut gains = [1f32; BLOCK_FRAMES];
+        for (j, (gain, &peak)) in gains[..count].iter_mut().zip(&peaks).enumerate() {
+            *gain = self.gain_with_peak(first + j as u64, peak);
+        }
+        if let Some(j) = last_loud {
+            self.last_loud = Some(first + j as u64);
+        }
+        self.frames_in += count as u64;
+        self.real_in += count as u64;
+        self.delay_block(first, frames, &gains[..count], out);
+    }
+
+    /// [`Limiter::delay_out`] for the real frames `first ..` (all the limiter has been given
+    /// so far) with their `gains`.
+    fn delay_block(&mut self, first: u64, frames: &[f32], gains: &[f32], out: &mut Vec<f32>) {
+        let ch = self.channels;
+        let count = gains.len();
+        let slots = self.delay.len() / ch;
+        // Frame i puts out frame i − latency, once that is a real frame (every frame given
+        // so far is, so it is never past the last one).
+        let quiet_until = self.lead_in + self.latency_frames() as u64;
+        let start =
+            usize::try_from(quiet_until.saturating_sub(first)).map_or(count, |s| s.min(count));
+        let mut j = 0;
+        while j < count {
+            let k = (slots - self.delay_pos).min(count - j);
+            let at = self.delay_pos * ch;
+            let ring = &mut self.delay[at..at + k * ch];
+            let from = start.clamp(j, j + k) - j;
+            let leaving = &ring[from * ch..];
+            let their_gains = &gains[j + from..j + k];
+            // Exactly push_frame's output: gains of 1.0 copy, others multiply.
+            let apply = |x: f32, g: f32| if g < 1.0 { x * g } else { x };
+            if ch == 1 {
+                out.extend(leaving.iter().zip(their_gains).map(|(&x, &g)| apply(x, g)));
+            } else {
+                for (frame, &g) in leaving.chunks_exact(ch).zip(their_gains) {
+                    out.extend(frame.iter().map(|&x| apply(x, g)));
+                }
             }
-            let gain = self.gain_with_peak(i, peak);
-            self.delay_out(i, frame, gain, out);
+            for &g in their_gains {
+                if g < 1.0 {
+                    self.limited_frames += 1;
+                    self.min_gain = self.min_gain.min(g);
+                }
+            }
+            self.real_out += their_gains.len() as u64;
+            ring.copy_from_slice(&frames[j * ch..(j + k) * ch]);
+            self.delay_pos += k;
+            if self.delay_pos == slots {
+                self.delay_pos = 0;
+            }
+            j += k;
         }
     }
 
@@ -1241,11 +1285,30 @@ impl Limiter {
 
     /// [`Limiter::gain_for`] once the interval's peak is known (0.0 where it cannot pass
     /// the ceiling).
-    #[inline]
+    #[inline(always)]
     fn gain_with_peak(&mut self, i: u64, peak: f32) -> f32 {
         let Some(m) = i.checked_sub(HALF as u64) else {
             return 1.0;
         };
+        if peak <= self.ceiling
+            && self.previous_peak <= self.ceiling
+            && self.fast == 1.0
+            && self.slow == 1.0
+            && self.window_below == 0
+            && m + 1 >= self.lookahead as u64
+            && self.minimum.is_unity()
+        {
+            // Idle, as what follows would find: no need, so the hold is 1.0 (the queue only
+            // (m, 1.0)), both envelopes stay at 1.0 and the window, all 1.0, stays so.
+            self.previous_peak = peak;
+            self.minimum.reset(m);
+            self.window_pos += 1;
+            if self.window_pos == self.lookahead {
+                self.window_pos = 0;
+            }
+            self.window_sum = self.lookahead as f64;
+            return 1.0;
+        }
         let around = peak.max(self.previous_peak);
         self.previous_peak = peak;
         let need = if around > self.ceiling {
@@ -1333,6 +1396,11 @@ impl MinimumQueue {
 
     fn front(&self) -> Option<(u64, f32)> {
         (self.len > 0).then(|| (self.frames[self.head], self.gains[self.head]))
+    }
+
+    /// Whether the queue is only (frame, 1.0) (for some frame).
+    fn is_unity(&self) -> bool {
+        self.len == 1 && self.gains[self.head] == 1.0
     }
 
     /// Only (frame, 1.0).
@@ -1626,7 +1694,18 @@ mod tests {
         apply_gain_db(&mut heavy, 12.0);
         let mut light = mono(44100, speechlike(44100, 8.0, 22));
         apply_gain_db(&mut light, 8.0);
-        for a in [heavy, light, hot_programme(44100, 4.0)] {
+        // Three channels: the hot stereo programme with a louder copy of its left channel.
+        let hot = hot_programme(44100, 4.0);
+        let three = Audio {
+            sample_rate: 44100,
+            channels: 3,
+            samples: hot
+                .samples
+                .chunks_exact(2)
+                .flat_map(|f| [f[0], f[1], f[0] * 1.3])
+                .collect(),
+        };
+        for a in [heavy, light, hot, three] {
             let run = |fast_path: bool, chunk: usize| {
                 let mut l = Limiter::new(a.sample_rate, a.channels, -1.1, 3.0, 80.0);
                 l.fast_path = fast_path;
