@@ -1077,15 +1077,39 @@ impl Limiter {
         let count = frames.len() / ch;
         // Only the last TAPS frames matter.
         let keep = count.min(TAPS);
-        let start = (self.history_pos + count - keep) % TAPS;
-        let first = keep.min(TAPS - start);
         let recent = &frames[(count - keep) * ch..];
         let mut column = [0f32; TAPS];
-        for (c, h) in self.history.iter_mut().enumerate() {
-            for (v, frame) in column.iter_mut().zip(recent.chunks_exact(ch)) {
-                *v = frame[c];
+        if keep == TAPS {
+            // A whole history: start the ring at 0 (only the order from `history_pos` on
+            // matters), so that the copies have a fixed size.
+            for (c, h) in self.history.iter_mut().enumerate() {
+                let column = match recent.first_chunk::<TAPS>() {
+                    Some(mono) if ch == 1 => mono,
+                    _ => {
+                        for (v, frame) in column.iter_mut().zip(recent.chunks_exact(ch)) {
+                            *v = frame[c];
+                        }
+                        &column
+                    }
+                };
+                h[..TAPS].copy_from_slice(column);
+                h[TAPS..].copy_from_slice(column);
             }
-            let (a, b) = column[..keep].split_at(first);
+            self.history_pos = 0;
+            return;
+        }
+        let start = (self.history_pos + count - keep) % TAPS;
+        let first = keep.min(TAPS - start);
+        for (c, h) in self.history.iter_mut().enumerate() {
+            let column = if ch == 1 {
+                recent
+            } else {
+                for (v, frame) in column.iter_mut().zip(recent.chunks_exact(ch)) {
+                    *v = frame[c];
+                }
+                &column[..keep]
+            };
+            let (a, b) = column.split_at(first);
             h[start..start + first].copy_from_slice(a);
             h[start + TAPS..start + TAPS + first].copy_from_slice(a);
             h[..keep - first].copy_from_slice(b);
