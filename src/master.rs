@@ -1155,8 +1155,17 @@ impl Limiter {
         self.write_history(frames);
         let first = self.frames_in;
         let mut gains = [1f32; BLOCK_FRAMES];
-        for (j, (gain, &peak)) in gains[..count].iter_mut().zip(&peaks).enumerate() {
-            *gain = self.gain_with_peak(first + j as u64, peak);
+        let peaks = &peaks[..count];
+        if peaks.iter().all(|&p| p <= self.ceiling) && self.idle(first) {
+            // Every frame idle (see `gain_with_peak`): all gains 1.0.
+            self.previous_peak = peaks[count - 1];
+            self.minimum.reset(first + count as u64 - 1 - HALF as u64);
+            self.window_pos = (self.window_pos + count) % self.lookahead;
+            self.window_sum = self.lookahead as f64;
+        } else {
+            for (j, (gain, &peak)) in gains[..count].iter_mut().zip(peaks).enumerate() {
+                *gain = self.gain_with_peak(first + j as u64, peak);
+            }
         }
         if let Some(j) = last_loud {
             self.last_loud = Some(first + j as u64);
@@ -1307,6 +1316,18 @@ impl Limiter {
         self.gain_with_peak(i, peak)
     }
 
+    /// Whether the gain machinery is idle at frame i (given a peak under the ceiling): no
+    /// need from the previous interval, no hold, both envelopes and the whole window at 1.0.
+    #[inline(always)]
+    fn idle(&self, i: u64) -> bool {
+        self.previous_peak <= self.ceiling
+            && self.fast == 1.0
+            && self.slow == 1.0
+            && self.window_below == 0
+            && i >= (HALF + self.lookahead) as u64
+            && self.minimum.is_unity()
+    }
+
     /// [`Limiter::gain_for`] once the interval's peak is known (0.0 where it cannot pass
     /// the ceiling).
     #[inline(always)]
@@ -1314,14 +1335,7 @@ impl Limiter {
         let Some(m) = i.checked_sub(HALF as u64) else {
             return 1.0;
         };
-        if peak <= self.ceiling
-            && self.previous_peak <= self.ceiling
-            && self.fast == 1.0
-            && self.slow == 1.0
-            && self.window_below == 0
-            && m + 1 >= self.lookahead as u64
-            && self.minimum.is_unity()
-        {
+        if peak <= self.ceiling && self.idle(i) {
             // Idle, as what follows would find: no need, so the hold is 1.0 (the queue only
             // (m, 1.0)), both envelopes stay at 1.0 and the window, all 1.0, stays so.
             self.previous_peak = peak;
