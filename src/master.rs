@@ -39,6 +39,9 @@ const HALF: usize = TAPS / 2;
 const CENTRAL: usize = 16;
 /// The first of them.
 const CENTRAL_FROM: usize = HALF - CENTRAL / 2;
+/// Central taps left out of the first, cheaper test of [`Limiter::window_may_pass`] at
+/// each end.
+const INNER: usize = CENTRAL / 4;
 /// Kaiser window shape of the interpolator.
 const KAISER_BETA: f64 = 6.0;
 /// SIMD-friendly partial sums in the interpolator's dot products.
@@ -704,6 +707,21 @@ fn interpolator() -> ([[f32; TAPS]; PHASES - 1], f64) {
     (branches, bound)
 }
 
+/// Per branch (0.0 for the eighth), the sum of absolute coefficients outside taps
+/// `from .. from + count`, rounded up to cover f32 rounding.
+fn outer_sums(branches: &[[f32; TAPS]; PHASES - 1], from: usize, count: usize) -> [f32; PHASES] {
+    std::array::from_fn(|b| {
+        branches.get(b).map_or(0.0, |c| {
+            let sum: f64 = c[..from]
+                .iter()
+                .chain(&c[from + count..])
+                .map(|v| f64::from(v.abs()))
+                .sum();
+            (sum * 1.001) as f32
+        })
+    })
+}
+
 /// The group of tap `k` (0: the two samples around the interval, 1 and 2: the next ones
 /// out, 3: the rest).
 fn tap_group(k: usize) -> usize {
@@ -761,6 +779,8 @@ pub struct Limiter {
     /// on an interpolated value from the exact sum over the central taps.
     central: [[f32; PHASES]; CENTRAL],
     outer: [f32; PHASES],
+    /// The same for the middle half of the central taps (a first, cheaper test).
+    outer_inner: [f32; PHASES],
     /// Per channel, the last `TAPS` samples, written twice so they are always contiguous.
     history: Vec<[f32; 2 * TAPS]>,
     history_pos: usize,
@@ -831,17 +851,8 @@ impl Limiter {
             central: std::array::from_fn(|k| {
                 std::array::from_fn(|b| branches.get(b).map_or(0.0, |c| c[CENTRAL_FROM + k]))
             }),
-            outer: std::array::from_fn(|b| {
-                branches.get(b).map_or(0.0, |c| {
-                    let (before, rest) = c.split_at(CENTRAL_FROM);
-                    let sum: f64 = before
-                        .iter()
-                        .chain(&rest[CENTRAL..])
-                        .map(|v| f64::from(v.abs()))
-                        .sum();
-                    (sum * 1.001) as f32
-                })
-            }),
+            outer: outer_sums(&branches, CENTRAL_FROM, CENTRAL),
+            outer_inner: outer_sums(&branches, CENTRAL_FROM + INNER, CENTRAL - 2 * INNER),
             history: vec![[0.0; 2 * TAPS]; channels],
             history_pos: 0,
             delay: vec![0.0; latency * channels],
@@ -1224,13 +1235,17 @@ impl Limiter {
     /// [`Limiter::gain_for`] leaves them).
     fn block_peaks(&self, count: usize, peaks: &mut [f32; BLOCK_FRAMES]) {
         // Per frame, over all channels: the largest |sample| in the window (for the test
-        // for a loud sample), and whether the bound of `may_pass` passes the ceiling.
+        // for a loud sample), and whether the bound of `may_pass` passes the ceiling. Worked
+        // out for all BLOCK_FRAMES windows (those past `count` unused), frame by frame in
+        // each step, so that the steps vectorise. A NaN counts as an infinite |sample|:
+        // every bound passes, and the exact tests decide, as they would have.
         let mut widest = [0f32; BLOCK_FRAMES];
-        let mut pass = [false; BLOCK_FRAMES];
+        let mut pass = [0u32; BLOCK_FRAMES];
         for line in &self.lines {
             let mut a = [0f32; SPAN];
             for (a, x) in a.iter_mut().zip(line) {
-                *a = x.abs();
+                let v = x.abs();
+                *a = if v.is_nan() { f32::INFINITY } else { v };
             }
             // Window j is a[j ..= j + TAPS − 1]: the part up to TAPS − 1 (a suffix maximum)
             // and the part from TAPS (a prefix maximum).
@@ -1240,30 +1255,34 @@ impl Limiter {
                 m = max(m, x);
                 *s = m;
             }
+            let mut rest = [0f32; BLOCK_FRAMES];
             let mut prefix = 0f32;
-            for j in 0..count {
-                let rest = max(suffix[j], prefix);
+            for (j, r) in rest.iter_mut().enumerate() {
+                *r = max(suffix[j], prefix);
                 prefix = max(prefix, a[TAPS + j]);
-                widest[j] = max(widest[j], rest);
-                let w = &a[j..j + TAPS];
-                let near = |p: usize, q: usize| w[p].max(w[q]);
-                let m = [
-                    near(HALF - 1, HALF),
-                    near(HALF - 2, HALF + 1),
-                    near(HALF - 3, HALF + 2),
-                    rest,
-                ];
-                let [g0, g1, g2, g3] = &self.group_columns;
-                let mut over = false;
-                for p in 0..PHASES {
-                    over |= (g0[p] * m[0] + g1[p] * m[1]) + (g2[p] * m[2] + g3[p] * m[3])
-                        > self.ceiling;
+            }
+            for (w, &r) in widest.iter_mut().zip(&rest) {
+                *w = max(*w, r);
+            }
+            // The largest |sample| at distance 0–1, 2 and 3 from each window's interval.
+            let mut m0 = [0f32; BLOCK_FRAMES];
+            let mut m1 = [0f32; BLOCK_FRAMES];
+            let mut m2 = [0f32; BLOCK_FRAMES];
+            for j in 0..BLOCK_FRAMES {
+                m0[j] = max(a[j + HALF - 1], a[j + HALF]);
+                m1[j] = max(a[j + HALF - 2], a[j + HALF + 1]);
+                m2[j] = max(a[j + HALF - 3], a[j + HALF + 2]);
+            }
+            let [g0, g1, g2, g3] = &self.group_columns;
+            for p in 0..PHASES {
+                for j in 0..BLOCK_FRAMES {
+                    let bound = (g0[p] * m0[j] + g1[p] * m1[j]) + (g2[p] * m2[j] + g3[p] * rest[j]);
+                    pass[j] |= u32::from(bound > self.ceiling);
                 }
-                pass[j] |= over;
             }
         }
         for j in 0..count {
-            if widest[j] > self.loud && pass[j] {
+            if widest[j] > self.loud && pass[j] != 0 {
                 peaks[j] = self.lines.iter().fold(0f32, |peak, line| {
                     match line[j..].first_chunk::<TAPS>() {
                         Some(w) if self.window_may_pass(w, widest[j]) => {
@@ -1276,29 +1295,49 @@ impl Limiter {
         }
     }
 
-    /// Whether [`Limiter::window_peak`] of `w` (no |sample| of which is over `loudest`)
+    /// Whether [`Limiter::window_peak`] of `w` (no |sample| of which is over `widest`)
     /// could pass the ceiling, by a second, tighter bound: per branch, the exact sum over
-    /// the [`CENTRAL`] taps nearest the interval, plus the other taps' absolute coefficients
-    /// times the largest |sample| under them. A slack of 10⁻⁴ of the loudest sample covers
-    /// the rounding of both sums (at most about 10⁻⁵ of it over 32 taps). Where it says no,
-    /// the peak is at most the ceiling, and such a peak acts exactly like no peak.
-    fn window_may_pass(&self, w: &[f32; TAPS], loudest: f32) -> bool {
+    /// the [`CENTRAL`] taps nearest the interval (first over the middle half of them), plus
+    /// the other taps' absolute coefficients times the largest |sample| under them. A slack
+    /// of 10⁻⁴ of `widest` covers the rounding of both sums (at most about 10⁻⁵ of it over
+    /// 32 taps). Where it says no, the peak is at most the ceiling, and such a peak acts
+    /// exactly like no peak. (With a NaN under the window, every interpolated value is NaN,
+    /// which the peak ignores: only the centre sample counts, and it is tested first.)
+    fn window_may_pass(&self, w: &[f32; TAPS], widest: f32) -> bool {
+        if w[HALF - 1].abs() > self.ceiling {
+            return true;
+        }
+        let slack = widest * 1e-4;
         let mut partial = [0f32; PHASES];
-        for (row, &x) in self.central.iter().zip(&w[CENTRAL_FROM..]) {
-            for (p, c) in partial.iter_mut().zip(row) {
-                *p += x * c;
+        let add = |partial: &mut [f32; PHASES], rows: &[[f32; PHASES]], from: usize| {
+            for (row, &x) in rows.iter().zip(&w[from..]) {
+                for (p, c) in partial.iter_mut().zip(row) {
+                    *p += x * c;
+                }
             }
+        };
+        let over = |partial: &[f32; PHASES], outer: &[f32; PHASES], outside: f32| {
+            let mut over = false;
+            for (p, o) in partial.iter().zip(outer) {
+                over |= p.abs() + (o * outside + slack) > self.ceiling;
+            }
+            over
+        };
+        // First the middle half of the central taps, then, if that does not settle it,
+        // the rest of them.
+        let (before, after) = (CENTRAL_FROM + INNER, CENTRAL_FROM + CENTRAL - INNER);
+        add(&mut partial, &self.central[INNER..CENTRAL - INNER], before);
+        let outside = max(loudest(&w[..before]), loudest(&w[after..]));
+        if !over(&partial, &self.outer_inner, outside) {
+            return false;
         }
-        let outside = w[..CENTRAL_FROM]
-            .iter()
-            .chain(&w[CENTRAL_FROM + CENTRAL..])
-            .fold(0f32, |m, x| max(m, x.abs()));
-        let slack = loudest * 1e-4;
-        let mut over = w[HALF - 1].abs() > self.ceiling;
-        for (p, o) in partial.iter().zip(&self.outer) {
-            over |= p.abs() + (o * outside + slack) > self.ceiling;
-        }
-        over
+        add(&mut partial, &self.central[..INNER], CENTRAL_FROM);
+        add(&mut partial, &self.central[CENTRAL - INNER..], after);
+        let outside = max(
+            loudest(&w[..CENTRAL_FROM]),
+            loudest(&w[CENTRAL_FROM + CENTRAL..]),
+        );
+        over(&partial, &self.outer, outside)
     }
 
     /// The gain for frame i − latency, once frame i is in the history.
