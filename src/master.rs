@@ -1804,6 +1804,32 @@ mod tests {
     }
 
     #[test]
+    fn the_block_path_treats_nan_as_the_frame_path_does() {
+        // NaNs next to peaks, in quiet passages and at the centre of windows.
+        let mut a = mono(44100, speechlike(44100, 3.0, 31));
+        apply_gain_db(&mut a, 10.0);
+        for (k, i) in (1000..a.samples.len()).step_by(4999).enumerate() {
+            a.samples[i + k % 7] = f32::NAN;
+        }
+        let run = |fast_path: bool, chunk: usize| {
+            let mut l = Limiter::new(44100, 1, -1.1, 3.0, 80.0);
+            l.fast_path = fast_path;
+            let mut out = Vec::new();
+            for c in a.samples.chunks(chunk) {
+                l.process(c, &mut out);
+            }
+            l.finish(&mut out);
+            let bits: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+            (bits, l.stats())
+        };
+        let reference = run(false, 4096);
+        assert!(reference.1.limited_frames > 0);
+        for chunk in [77, 4096] {
+            assert!(run(true, chunk) == reference, "chunk {chunk}");
+        }
+    }
+
+    #[test]
     fn a_helper_thread_changes_nothing() {
         let a = hot_programme(44100, 6.0);
         let settings = MasterSettings::default();
