@@ -34,8 +34,10 @@ impl Quantizer {
     /// each 32-bit half of one generator output.
     fn tpdf(&mut self) -> f64 {
         let r = self.next_u64();
-        let unit = |bits: u64| (bits as f64 + 0.5) / 4_294_967_296.0 - 0.5;
-        unit(r >> 32) + unit(r & 0xFFFF_FFFF)
+        // Through `u32`: the same exact value as `u64 as f64`, without the slow unsigned
+        // 64-bit conversion.
+        let unit = |bits: u32| (f64::from(bits) + 0.5) * (1.0 / 4_294_967_296.0) - 0.5;
+        unit((r >> 32) as u32) + unit(r as u32)
     }
 
     /// Quantises `input` and appends the result to `out`.
@@ -43,17 +45,27 @@ impl Quantizer {
     /// The generator advances once per sample, silent or not, so the noise at any position
     /// does not depend on what came before it.
     pub fn process(&mut self, input: &[f32], out: &mut Vec<i16>) {
-        out.reserve(input.len());
-        for &x in input {
-            let d = self.tpdf();
-            if x == 0.0 {
-                out.push(0);
-                continue;
-            }
-            let v = (f64::from(x) * SCALE + d).round();
-            // NaN becomes 0 (`as` saturates and maps NaN to 0).
-            out.push(v.clamp(-SCALE, SCALE - 1.0) as i16);
-        }
+        out.extend(input.iter().map(|&x| quantize(x, self.tpdf())));
+    }
+}
+
+/// `x` plus `d` LSB of dither, rounded half away from zero and clamped to 16 bits; exactly
+/// 0.0 (either sign) gives 0, NaN gives 0.
+///
+/// The same as `(x·SCALE + d).round().clamp(…) as i16`, without a call to libm's `round`:
+/// rounding is monotonic and leaves the (integer) clamp bounds where they are, so clamping
+/// first changes nothing, and within ±2¹⁵ the fraction `v − trunc(v)` is exact.
+#[inline]
+fn quantize(x: f32, d: f64) -> i16 {
+    // NaN stays NaN through the clamp and becomes 0 in `as` (which saturates).
+    let v = (f64::from(x) * SCALE + d).clamp(-SCALE, SCALE - 1.0);
+    let t = v as i32;
+    let fraction = v - f64::from(t);
+    let rounded = t + i32::from(fraction >= 0.5) - i32::from(fraction <= -0.5);
+    if x == 0.0 {
+        0
+    } else {
+        rounded as i16
     }
 }
 
@@ -99,6 +111,47 @@ mod tests {
         // A tiny non-zero value is dithered like any other (not forced to zero).
         let tiny = vec![1e-9f32; 10_000];
         assert!(quantize_i16(&tiny, 7).iter().any(|&s| s != 0));
+    }
+
+    #[test]
+    fn rounding_is_libm_round() {
+        let reference = |x: f32, d: f64| {
+            if x == 0.0 {
+                return 0;
+            }
+            (f64::from(x) * SCALE + d)
+                .round()
+                .clamp(-SCALE, SCALE - 1.0) as i16
+        };
+        let mut q = Quantizer::new(5);
+        let mut xs = vec![
+            0.5 / SCALE as f32,
+            -0.5 / SCALE as f32,
+            1.5 / SCALE as f32,
+            -1.5 / SCALE as f32,
+            1.0,
+            -1.0,
+            2.0,
+            -2.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+            -1e-30,
+        ];
+        xs.extend((0..200_000).map(|i| ((i as f32) * 0.618_034).sin() * (i % 7) as f32 * 0.3));
+        for x in xs {
+            for d in [
+                0.0,
+                0.5,
+                -0.5,
+                0.499_999_999_999_999_9,
+                -0.499_999_999_999_999_9,
+                q.tpdf(),
+            ] {
+                assert_eq!(quantize(x, d), reference(x, d), "{x} + {d}");
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,6 @@
 //! peaks the gain is exactly 1.0, so those samples pass bit for bit. The channels share one
 //! gain, so the stereo image does not move.
 
-use std::collections::VecDeque;
 use std::sync::mpsc::{channel, sync_channel};
 
 use serde::Serialize;
@@ -35,6 +34,14 @@ const PHASES: usize = 8;
 const TAPS: usize = 32;
 /// The branch between samples `m` and `m + 1` reads `x[m − 15 ..= m + 16]`.
 const HALF: usize = TAPS / 2;
+/// Taps nearest the interval whose exact contribution the limiter's second bound uses
+/// (see [`Limiter::block_peaks`]).
+const CENTRAL: usize = 16;
+/// The first of them.
+const CENTRAL_FROM: usize = HALF - CENTRAL / 2;
+/// Central taps left out of the first, cheaper test of [`Limiter::window_may_pass`] at
+/// each end.
+const INNER: usize = CENTRAL / 4;
 /// Kaiser window shape of the interpolator.
 const KAISER_BETA: f64 = 6.0;
 /// SIMD-friendly partial sums in the interpolator's dot products.
@@ -57,8 +64,11 @@ const MAX_PEAK_FIXES: u32 = 3;
 const MIN_SLOPE: f64 = 0.05;
 /// Frames per chunk when streaming a programme held in memory.
 const CHUNK_FRAMES: usize = 8192;
-/// Frames the limiter checks at once for its quiet fast path.
+/// Frames the limiter checks at once for its quiet fast path, and works on at once
+/// otherwise (at most [`TAPS`], see [`Limiter::push_block`]).
 const BLOCK_FRAMES: usize = 32;
+/// A block's samples of one channel with the `TAPS − 1` before them (and one spare).
+const SPAN: usize = TAPS + BLOCK_FRAMES;
 /// Largest gain [`level_clip`] applies, dB.
 pub const MAX_CLIP_GAIN_DB: f64 = 30.0;
 
@@ -646,6 +656,19 @@ fn max(a: f32, b: f32) -> f32 {
     }
 }
 
+/// Largest |sample| of `samples` (NaN ignored), in lanes so that the loop vectorises.
+fn loudest(samples: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let mut chunks = samples.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (l, x) in lanes.iter_mut().zip(chunk) {
+            *l = max(*l, x.abs());
+        }
+    }
+    let tail = chunks.remainder().iter().fold(0f32, |m, x| max(m, x.abs()));
+    lanes.into_iter().fold(tail, max)
+}
+
 /// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
 fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
@@ -682,6 +705,21 @@ fn interpolator() -> ([[f32; TAPS]; PHASES - 1], f64) {
         }
     }
     (branches, bound)
+}
+
+/// Per branch (0.0 for the eighth), the sum of absolute coefficients outside taps
+/// `from .. from + count`, rounded up to cover f32 rounding.
+fn outer_sums(branches: &[[f32; TAPS]; PHASES - 1], from: usize, count: usize) -> [f32; PHASES] {
+    std::array::from_fn(|b| {
+        branches.get(b).map_or(0.0, |c| {
+            let sum: f64 = c[..from]
+                .iter()
+                .chain(&c[from + count..])
+                .map(|v| f64::from(v.abs()))
+                .sum();
+            (sum * 1.001) as f32
+        })
+    })
 }
 
 /// The group of tap `k` (0: the two samples around the interval, 1 and 2: the next ones
@@ -734,6 +772,15 @@ pub struct Limiter {
     /// in each of those groups, a bound on the interpolated value that is much tighter than
     /// `loud` near a peak (see [`Limiter::may_pass`]).
     groups: [[f32; 4]; PHASES],
+    /// `groups` by column, for testing all branches at once.
+    group_columns: [[f32; PHASES]; 4],
+    /// `central[k][b]`: coefficient `CENTRAL_FROM + k` of branch b (0.0 for b = 7), and
+    /// per branch the sum of absolute coefficients of the other taps (rounded up): a bound
+    /// on an interpolated value from the exact sum over the central taps.
+    central: [[f32; PHASES]; CENTRAL],
+    outer: [f32; PHASES],
+    /// The same for the middle half of the central taps (a first, cheaper test).
+    outer_inner: [f32; PHASES],
     /// Per channel, the last `TAPS` samples, written twice so they are always contiguous.
     history: Vec<[f32; 2 * TAPS]>,
     history_pos: usize,
@@ -741,7 +788,7 @@ pub struct Limiter {
     delay: Vec<f32>,
     delay_pos: usize,
     /// Sliding minimum of needed gains: (frame, gain), gains increasing front to back.
-    minimum: VecDeque<(u64, f32)>,
+    minimum: MinimumQueue,
     fast: f32,
     slow: f32,
     /// The last `lookahead` envelope values, their sum and how many are below 1.
@@ -763,7 +810,11 @@ pub struct Limiter {
     partial: Vec<f32>,
     limited_frames: u64,
     min_gain: f32,
-    /// Whether quiet blocks may skip the per-frame machinery (off only in tests).
+    /// Per channel, a block's samples with the `TAPS − 1` before them, oldest first (see
+    /// [`Limiter::push_block`]).
+    lines: Vec<[f32; SPAN]>,
+    /// Whether blocks may skip the per-frame machinery, and blocks that are not quiet go
+    /// through [`Limiter::push_block`] instead of frame by frame (off only in tests).
     fast_path: bool,
 }
 
@@ -796,11 +847,17 @@ impl Limiter {
             slow_release: pole(release_ms),
             branches,
             groups,
+            group_columns: std::array::from_fn(|k| std::array::from_fn(|p| groups[p][k])),
+            central: std::array::from_fn(|k| {
+                std::array::from_fn(|b| branches.get(b).map_or(0.0, |c| c[CENTRAL_FROM + k]))
+            }),
+            outer: outer_sums(&branches, CENTRAL_FROM, CENTRAL),
+            outer_inner: outer_sums(&branches, CENTRAL_FROM + INNER, CENTRAL - 2 * INNER),
             history: vec![[0.0; 2 * TAPS]; channels],
             history_pos: 0,
             delay: vec![0.0; latency * channels],
             delay_pos: 0,
-            minimum: VecDeque::with_capacity(lookahead + 1),
+            minimum: MinimumQueue::new(lookahead + 1),
             fast: 1.0,
             slow: 1.0,
             window: vec![1.0; lookahead],
@@ -817,6 +874,7 @@ impl Limiter {
             partial: Vec::with_capacity(channels),
             limited_frames: 0,
             min_gain: 1.0,
+            lines: vec![[0.0; SPAN]; channels],
             fast_path: true,
         };
         // A silent lead-in, so that the first real frames have a whole history behind them.
@@ -851,12 +909,14 @@ impl Limiter {
         }
         let whole = rest.len() - rest.len() % self.channels;
         for block in rest[..whole].chunks(BLOCK_FRAMES * self.channels) {
-            if self.fast_path && self.at_rest() && block.iter().all(|x| x.abs() <= self.loud) {
-                self.pass_through(block, out);
-            } else {
+            if !self.fast_path {
                 for frame in block.chunks_exact(self.channels) {
                     self.push_frame(frame, out, true);
                 }
+            } else if self.at_rest() && loudest(block) <= self.loud {
+                self.pass_through(block, out);
+            } else {
+                self.push_block(block, out);
             }
         }
         self.partial.extend_from_slice(&rest[whole..]);
@@ -906,24 +966,31 @@ impl Limiter {
     /// Largest |value| over all channels of the sample at the interpolator's centre and the
     /// interpolated points after it.
     fn interval_peak(&self) -> f32 {
-        let mut peak = 0f32;
-        for h in &self.history {
+        self.history.iter().fold(0f32, |peak, h| {
             let Some(w) = h[self.history_pos..].first_chunk::<TAPS>() else {
-                continue;
+                return peak;
             };
-            peak = max(peak, w[HALF - 1].abs());
-            for b in &self.branches {
-                // Independent partial sums, so the compiler can use SIMD.
-                let mut acc = [0f32; LANES];
-                for (ws, bs) in w.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
-                    for k in 0..LANES {
-                        acc[k] += ws[k] * bs[k];
-                    }
+            max(peak, self.window_peak(w))
+        })
+    }
+
+    /// Largest |value| of the sample at the centre of window `w` and the interpolated
+    /// points after it.
+    fn window_peak(&self, w: &[f32; TAPS]) -> f32 {
+        let mut peak = max(0.0, w[HALF - 1].abs());
+        for b in &self.branches {
+            // Independent partial sums, so the compiler can use SIMD: lane k sums the taps
+            // k, k + 8, k + 16, k + 24 in order (lanes 0–3 in `lo`, 4–7 in `hi`).
+            let mut lo = [0f32; LANES / 2];
+            let mut hi = [0f32; LANES / 2];
+            for (ws, bs) in w.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+                for k in 0..LANES / 2 {
+                    lo[k] += ws[k] * bs[k];
+                    hi[k] += ws[k + LANES / 2] * bs[k + LANES / 2];
                 }
-                let v = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-                    + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-                peak = max(peak, v.abs());
             }
+            let v = ((lo[0] + hi[0]) + (lo[1] + hi[1])) + ((lo[2] + hi[2]) + (lo[3] + hi[3]));
+            peak = max(peak, v.abs());
         }
         peak
     }
@@ -946,7 +1013,11 @@ impl Limiter {
             self.last_loud = Some(i);
         }
         let gain = self.gain_for(i);
+        self.delay_out(i, frame, gain, out);
+    }
 
+    /// Frame i into the delay line, and out of it (with `gain`) the frame it replaces.
+    fn delay_out(&mut self, i: u64, frame: &[f32], gain: f32, out: &mut Vec<f32>) {
         // The delay line: its current slot holds frame n = i − latency, which leaves (with
         // its gain) as frame i takes its place.
         let at = self.delay_pos * self.channels;
@@ -975,7 +1046,7 @@ impl Limiter {
             && self.slow == 1.0
             && self.window_below == 0
             && self.previous_peak <= self.ceiling
-            && self.minimum.front().is_none_or(|&(_, g)| g == 1.0)
+            && self.minimum.front().is_none_or(|(_, g)| g == 1.0)
             && self
                 .last_loud
                 .is_none_or(|l| l + TAPS as u64 <= self.frames_in)
@@ -987,16 +1058,7 @@ impl Limiter {
     fn pass_through(&mut self, frames: &[f32], out: &mut Vec<f32>) {
         let ch = self.channels;
         let count = frames.len() / ch;
-        // History: only the last TAPS frames matter.
-        let keep = count.min(TAPS);
-        self.history_pos = (self.history_pos + count - keep) % TAPS;
-        for frame in frames[(count - keep) * ch..].chunks_exact(ch) {
-            for (h, &x) in self.history.iter_mut().zip(frame) {
-                h[self.history_pos] = x;
-                h[self.history_pos + TAPS] = x;
-            }
-            self.history_pos = (self.history_pos + 1) % TAPS;
-        }
+        self.write_history(frames);
         // Delay line, in runs up to the end of the ring: out goes the old, in the new.
         let slots = self.delay.len() / ch;
         let mut src = frames;
@@ -1015,24 +1077,315 @@ impl Limiter {
         self.real_in += count as u64;
         self.real_out += count as u64;
         let m = self.frames_in - 1 - HALF as u64;
-        self.minimum.clear();
-        self.minimum.push_back((m, 1.0));
+        self.minimum.reset(m);
         self.window_pos = (self.window_pos + count) % self.lookahead;
         self.previous_peak = 0.0;
+    }
+
+    /// Puts whole `frames` (interleaved) into the history, as pushing them one by one would.
+    fn write_history(&mut self, frames: &[f32]) {
+        let ch = self.channels;
+        let count = frames.len() / ch;
+        // Only the last TAPS frames matter.
+        let keep = count.min(TAPS);
+        let recent = &frames[(count - keep) * ch..];
+        let mut column = [0f32; TAPS];
+        if keep == TAPS {
+            // A whole history: start the ring at 0 (only the order from `history_pos` on
+            // matters), so that the copies have a fixed size.
+            for (c, h) in self.history.iter_mut().enumerate() {
+                let column = match recent.first_chunk::<TAPS>() {
+                    Some(mono) if ch == 1 => mono,
+                    _ => {
+                        for (v, frame) in column.iter_mut().zip(recent.chunks_exact(ch)) {
+                            *v = frame[c];
+                        }
+                        &column
+                    }
+                };
+                h[..TAPS].copy_from_slice(column);
+                h[TAPS..].copy_from_slice(column);
+            }
+            self.history_pos = 0;
+            return;
+        }
+        let start = (self.history_pos + count - keep) % TAPS;
+        let first = keep.min(TAPS - start);
+        for (c, h) in self.history.iter_mut().enumerate() {
+            let column = if ch == 1 {
+                recent
+            } else {
+                for (v, frame) in column.iter_mut().zip(recent.chunks_exact(ch)) {
+                    *v = frame[c];
+                }
+                &column[..keep]
+            };
+            let (a, b) = column.split_at(first);
+            h[start..start + first].copy_from_slice(a);
+            h[start + TAPS..start + TAPS + first].copy_from_slice(a);
+            h[..keep - first].copy_from_slice(b);
+            h[TAPS..TAPS + keep - first].copy_from_slice(b);
+        }
+        self.history_pos = (start + keep) % TAPS;
+    }
+
+    /// Whole frames (at most [`BLOCK_FRAMES`]) through the machinery, with the same result as
+    /// [`Limiter::push_frame`] on each, but the work that depends on the input alone done a
+    /// block at a time: one test of the block's loudest sample, and where that is loud, the
+    /// bound of [`Limiter::may_pass`] for every frame from sliding maxima, before any
+    /// interpolation.
+    fn push_block(&mut self, frames: &[f32], out: &mut Vec<f32>) {
+        let ch = self.channels;
+        let count = frames.len() / ch;
+        debug_assert!((1..=BLOCK_FRAMES).contains(&count));
+        let width = TAPS - 1 + count;
+        // Frame j's interpolator window is lines[c][j .. j + TAPS].
+        let mut loudest = 0f32;
+        let mut last_loud = None;
+        for (c, line) in self.lines.iter_mut().enumerate() {
+            let h = &self.history[c][self.history_pos + 1..self.history_pos + TAPS];
+            line[..TAPS - 1].copy_from_slice(h);
+            for (x, frame) in line[TAPS - 1..width]
+                .iter_mut()
+                .zip(frames.chunks_exact(ch))
+            {
+                *x = frame[c];
+            }
+            loudest = line[..width].iter().fold(loudest, |m, x| max(m, x.abs()));
+            if let Some(j) = line[TAPS - 1..width]
+                .iter()
+                .rposition(|x| x.abs() > self.loud)
+            {
+                last_loud = last_loud.max(Some(j));
+            }
+        }
+        let mut peaks = [0f32; BLOCK_FRAMES];
+        if loudest > self.loud {
+            self.block_peaks(count, &mut peaks);
+        }
+        self.write_history(frames);
+        let first = self.frames_in;
+        let mut gains = [1f32; BLOCK_FRAMES];
+        let peaks = &peaks[..count];
+        if peaks.iter().all(|&p| p <= self.ceiling) && self.idle(first) {
+            // Every frame idle (see `gain_with_peak`): all gains 1.0.
+            self.previous_peak = peaks[count - 1];
+            self.minimum.reset(first + count as u64 - 1 - HALF as u64);
+            self.window_pos = (self.window_pos + count) % self.lookahead;
+            self.window_sum = self.lookahead as f64;
+        } else {
+            for (j, (gain, &peak)) in gains[..count].iter_mut().zip(peaks).enumerate() {
+                *gain = self.gain_with_peak(first + j as u64, peak);
+            }
+        }
+        if let Some(j) = last_loud {
+            self.last_loud = Some(first + j as u64);
+        }
+        self.frames_in += count as u64;
+        self.real_in += count as u64;
+        self.delay_block(first, frames, &gains[..count], out);
+    }
+
+    /// [`Limiter::delay_out`] for the real frames `first ..` (all the limiter has been given
+    /// so far) with their `gains`.
+    fn delay_block(&mut self, first: u64, frames: &[f32], gains: &[f32], out: &mut Vec<f32>) {
+        let ch = self.channels;
+        let count = gains.len();
+        let slots = self.delay.len() / ch;
+        // Frame i puts out frame i − latency, once that is a real frame (every frame given
+        // so far is, so it is never past the last one).
+        let quiet_until = self.lead_in + self.latency_frames() as u64;
+        let start =
+            usize::try_from(quiet_until.saturating_sub(first)).map_or(count, |s| s.min(count));
+        let mut j = 0;
+        while j < count {
+            let k = (slots - self.delay_pos).min(count - j);
+            let at = self.delay_pos * ch;
+            let ring = &mut self.delay[at..at + k * ch];
+            let from = start.clamp(j, j + k) - j;
+            let leaving = &ring[from * ch..];
+            let their_gains = &gains[j + from..j + k];
+            // Exactly push_frame's output: gains of 1.0 copy, others multiply.
+            let apply = |x: f32, g: f32| if g < 1.0 { x * g } else { x };
+            if ch == 1 {
+                out.extend(leaving.iter().zip(their_gains).map(|(&x, &g)| apply(x, g)));
+            } else {
+                for (frame, &g) in leaving.chunks_exact(ch).zip(their_gains) {
+                    out.extend(frame.iter().map(|&x| apply(x, g)));
+                }
+            }
+            for &g in their_gains {
+                if g < 1.0 {
+                    self.limited_frames += 1;
+                    self.min_gain = self.min_gain.min(g);
+                }
+            }
+            self.real_out += their_gains.len() as u64;
+            ring.copy_from_slice(&frames[j * ch..(j + k) * ch]);
+            self.delay_pos += k;
+            if self.delay_pos == slots {
+                self.delay_pos = 0;
+            }
+            j += k;
+        }
+    }
+
+    /// [`Limiter::push_block`]: the interval peaks of `count` frames whose windows are in
+    /// `lines`, left at 0.0 where no interpolated value can pass the ceiling (as
+    /// [`Limiter::gain_for`] leaves them).
+    fn block_peaks(&self, count: usize, peaks: &mut [f32; BLOCK_FRAMES]) {
+        // Per frame, over all channels: the largest |sample| in the window (for the test
+        // for a loud sample), and whether the bound of `may_pass` passes the ceiling. Worked
+        // out for all BLOCK_FRAMES windows (those past `count` unused), frame by frame in
+        // each step, so that the steps vectorise. A NaN counts as an infinite |sample|:
+        // every bound passes, and the exact tests decide, as they would have.
+        let mut widest = [0f32; BLOCK_FRAMES];
+        let mut pass = [0u32; BLOCK_FRAMES];
+        for line in &self.lines {
+            let mut a = [0f32; SPAN];
+            for (a, x) in a.iter_mut().zip(line) {
+                let v = x.abs();
+                *a = if v.is_nan() { f32::INFINITY } else { v };
+            }
+            // Window j is a[j ..= j + TAPS − 1]: the part up to TAPS − 1 (a suffix maximum)
+            // and the part from TAPS (a prefix maximum).
+            let mut suffix = [0f32; TAPS];
+            let mut m = 0f32;
+            for (s, &x) in suffix.iter_mut().zip(&a).rev() {
+                m = max(m, x);
+                *s = m;
+            }
+            let mut rest = [0f32; BLOCK_FRAMES];
+            let mut prefix = 0f32;
+            for (j, r) in rest.iter_mut().enumerate() {
+                *r = max(suffix[j], prefix);
+                prefix = max(prefix, a[TAPS + j]);
+            }
+            for (w, &r) in widest.iter_mut().zip(&rest) {
+                *w = max(*w, r);
+            }
+            // The largest |sample| at distance 0–1, 2 and 3 from each window's interval.
+            let mut m0 = [0f32; BLOCK_FRAMES];
+            let mut m1 = [0f32; BLOCK_FRAMES];
+            let mut m2 = [0f32; BLOCK_FRAMES];
+            for j in 0..BLOCK_FRAMES {
+                m0[j] = max(a[j + HALF - 1], a[j + HALF]);
+                m1[j] = max(a[j + HALF - 2], a[j + HALF + 1]);
+                m2[j] = max(a[j + HALF - 3], a[j + HALF + 2]);
+            }
+            let [g0, g1, g2, g3] = &self.group_columns;
+            for p in 0..PHASES {
+                for j in 0..BLOCK_FRAMES {
+                    let bound = (g0[p] * m0[j] + g1[p] * m1[j]) + (g2[p] * m2[j] + g3[p] * rest[j]);
+                    pass[j] |= u32::from(bound > self.ceiling);
+                }
+            }
+        }
+        for j in 0..count {
+            if widest[j] > self.loud && pass[j] != 0 {
+                peaks[j] = self.lines.iter().fold(0f32, |peak, line| {
+                    match line[j..].first_chunk::<TAPS>() {
+                        Some(w) if self.window_may_pass(w, widest[j]) => {
+                            max(peak, self.window_peak(w))
+                        }
+                        _ => peak,
+                    }
+                });
+            }
+        }
+    }
+
+    /// Whether [`Limiter::window_peak`] of `w` (no |sample| of which is over `widest`)
+    /// could pass the ceiling, by a second, tighter bound: per branch, the exact sum over
+    /// the [`CENTRAL`] taps nearest the interval (first over the middle half of them), plus
+    /// the other taps' absolute coefficients times the largest |sample| under them. A slack
+    /// of 10⁻⁴ of `widest` covers the rounding of both sums (at most about 10⁻⁵ of it over
+    /// 32 taps). Where it says no, the peak is at most the ceiling, and such a peak acts
+    /// exactly like no peak. (With a NaN under the window, every interpolated value is NaN,
+    /// which the peak ignores: only the centre sample counts, and it is tested first.)
+    fn window_may_pass(&self, w: &[f32; TAPS], widest: f32) -> bool {
+        if w[HALF - 1].abs() > self.ceiling {
+            return true;
+        }
+        let slack = widest * 1e-4;
+        let mut partial = [0f32; PHASES];
+        let add = |partial: &mut [f32; PHASES], rows: &[[f32; PHASES]], from: usize| {
+            for (row, &x) in rows.iter().zip(&w[from..]) {
+                for (p, c) in partial.iter_mut().zip(row) {
+                    *p += x * c;
+                }
+            }
+        };
+        let over = |partial: &[f32; PHASES], outer: &[f32; PHASES], outside: f32| {
+            let mut over = false;
+            for (p, o) in partial.iter().zip(outer) {
+                over |= p.abs() + (o * outside + slack) > self.ceiling;
+            }
+            over
+        };
+        // First the middle half of the central taps, then, if that does not settle it,
+        // the rest of them.
+        let (before, after) = (CENTRAL_FROM + INNER, CENTRAL_FROM + CENTRAL - INNER);
+        add(&mut partial, &self.central[INNER..CENTRAL - INNER], before);
+        let outside = max(loudest(&w[..before]), loudest(&w[after..]));
+        if !over(&partial, &self.outer_inner, outside) {
+            return false;
+        }
+        add(&mut partial, &self.central[..INNER], CENTRAL_FROM);
+        add(&mut partial, &self.central[CENTRAL - INNER..], after);
+        let outside = max(
+            loudest(&w[..CENTRAL_FROM]),
+            loudest(&w[CENTRAL_FROM + CENTRAL..]),
+        );
+        over(&partial, &self.outer, outside)
     }
 
     /// The gain for frame i − latency, once frame i is in the history.
     fn gain_for(&mut self, i: u64) -> f32 {
         // Peak of the interval [m, m + 1), m = i − HALF, and the gain frame m needs. With no
         // loud sample under the interpolator, nothing in it can pass the ceiling.
-        let Some(m) = i.checked_sub(HALF as u64) else {
+        if i < HALF as u64 {
             return 1.0;
-        };
+        }
         let peak = if self.last_loud.is_some_and(|l| l + TAPS as u64 > i) && self.may_pass() {
             self.interval_peak()
         } else {
             0.0
         };
+        self.gain_with_peak(i, peak)
+    }
+
+    /// Whether the gain machinery is idle at frame i (given a peak under the ceiling): no
+    /// need from the previous interval, no hold, both envelopes and the whole window at 1.0.
+    #[inline(always)]
+    fn idle(&self, i: u64) -> bool {
+        self.previous_peak <= self.ceiling
+            && self.fast == 1.0
+            && self.slow == 1.0
+            && self.window_below == 0
+            && i >= (HALF + self.lookahead) as u64
+            && self.minimum.is_unity()
+    }
+
+    /// [`Limiter::gain_for`] once the interval's peak is known (0.0 where it cannot pass
+    /// the ceiling).
+    #[inline(always)]
+    fn gain_with_peak(&mut self, i: u64, peak: f32) -> f32 {
+        let Some(m) = i.checked_sub(HALF as u64) else {
+            return 1.0;
+        };
+        if peak <= self.ceiling && self.idle(i) {
+            // Idle, as what follows would find: no need, so the hold is 1.0 (the queue only
+            // (m, 1.0)), both envelopes stay at 1.0 and the window, all 1.0, stays so.
+            self.previous_peak = peak;
+            self.minimum.reset(m);
+            self.window_pos += 1;
+            if self.window_pos == self.lookahead {
+                self.window_pos = 0;
+            }
+            self.window_sum = self.lookahead as f64;
+            return 1.0;
+        }
         let around = peak.max(self.previous_peak);
         self.previous_peak = peak;
         let need = if around > self.ceiling {
@@ -1042,17 +1395,11 @@ impl Limiter {
         };
 
         // Sliding minimum over [n, m], n = m − lookahead + 1: the look-ahead hold.
-        while self.minimum.back().is_some_and(|&(_, g)| g >= need) {
-            self.minimum.pop_back();
-        }
-        self.minimum.push_back((m, need));
+        self.minimum.push(m, need);
         let Some(n) = (m + 1).checked_sub(self.lookahead as u64) else {
             return 1.0;
         };
-        while self.minimum.front().is_some_and(|&(k, _)| k < n) {
-            self.minimum.pop_front();
-        }
-        let held = self.minimum.front().map_or(1.0, |&(_, g)| g);
+        let held = self.minimum.min_from(n);
 
         // Program-dependent release, two envelopes. The fast one follows every peak at once
         // and lets go quickly, so a lone click does not duck the words after it. The slow
@@ -1095,6 +1442,75 @@ impl Limiter {
         } else {
             self.window_sum += f64::from(envelope) - f64::from(old);
             ((self.window_sum * self.inv_lookahead) as f32).min(1.0)
+        }
+    }
+}
+
+/// A monotonic queue of (frame, gain) for the sliding minimum: gains increase from front
+/// to back, frames too. A fixed ring, as the queue never holds more than the window.
+#[derive(Debug, Clone)]
+struct MinimumQueue {
+    frames: Vec<u64>,
+    gains: Vec<f32>,
+    /// Ring size − 1 (a power of two − 1).
+    mask: usize,
+    head: usize,
+    len: usize,
+}
+
+impl MinimumQueue {
+    /// A queue for windows of up to `window` entries.
+    fn new(window: usize) -> Self {
+        let size = window.next_power_of_two();
+        MinimumQueue {
+            frames: vec![0; size],
+            gains: vec![0.0; size],
+            mask: size - 1,
+            head: 0,
+            len: 0,
+        }
+    }
+
+    fn front(&self) -> Option<(u64, f32)> {
+        (self.len > 0).then(|| (self.frames[self.head], self.gains[self.head]))
+    }
+
+    /// Whether the queue is only (frame, 1.0) (for some frame).
+    fn is_unity(&self) -> bool {
+        self.len == 1 && self.gains[self.head] == 1.0
+    }
+
+    /// Only (frame, 1.0).
+    fn reset(&mut self, frame: u64) {
+        self.head = 0;
+        self.len = 1;
+        self.frames[0] = frame;
+        self.gains[0] = 1.0;
+    }
+
+    /// Adds (frame, gain), dropping the entries at the back that it makes irrelevant.
+    #[inline]
+    fn push(&mut self, frame: u64, gain: f32) {
+        while self.len > 0 && self.gains[(self.head + self.len - 1) & self.mask] >= gain {
+            self.len -= 1;
+        }
+        let at = (self.head + self.len) & self.mask;
+        self.frames[at] = frame;
+        self.gains[at] = gain;
+        self.len += 1;
+    }
+
+    /// Drops the entries before frame `first`; the smallest gain left (1.0 if none).
+    #[inline]
+    fn min_from(&mut self, first: u64) -> f32 {
+        while self.len > 0 && self.frames[self.head] < first {
+            self.head = (self.head + 1) & self.mask;
+            self.len -= 1;
+        }
+        if self.len > 0 {
+            self.gains[self.head]
+        } else {
+            1.0
         }
     }
 }
@@ -1355,7 +1771,18 @@ mod tests {
         apply_gain_db(&mut heavy, 12.0);
         let mut light = mono(44100, speechlike(44100, 8.0, 22));
         apply_gain_db(&mut light, 8.0);
-        for a in [heavy, light, hot_programme(44100, 4.0)] {
+        // Three channels: the hot stereo programme with a louder copy of its left channel.
+        let hot = hot_programme(44100, 4.0);
+        let three = Audio {
+            sample_rate: 44100,
+            channels: 3,
+            samples: hot
+                .samples
+                .chunks_exact(2)
+                .flat_map(|f| [f[0], f[1], f[0] * 1.3])
+                .collect(),
+        };
+        for a in [heavy, light, hot, three] {
             let run = |fast_path: bool, chunk: usize| {
                 let mut l = Limiter::new(a.sample_rate, a.channels, -1.1, 3.0, 80.0);
                 l.fast_path = fast_path;
@@ -1373,6 +1800,32 @@ mod tests {
                 assert!(got.0 == reference.0, "chunk {chunk}: outputs differ");
                 assert_eq!(got.1, reference.1);
             }
+        }
+    }
+
+    #[test]
+    fn the_block_path_treats_nan_as_the_frame_path_does() {
+        // NaNs next to peaks, in quiet passages and at the centre of windows.
+        let mut a = mono(44100, speechlike(44100, 3.0, 31));
+        apply_gain_db(&mut a, 10.0);
+        for (k, i) in (1000..a.samples.len()).step_by(4999).enumerate() {
+            a.samples[i + k % 7] = f32::NAN;
+        }
+        let run = |fast_path: bool, chunk: usize| {
+            let mut l = Limiter::new(44100, 1, -1.1, 3.0, 80.0);
+            l.fast_path = fast_path;
+            let mut out = Vec::new();
+            for c in a.samples.chunks(chunk) {
+                l.process(c, &mut out);
+            }
+            l.finish(&mut out);
+            let bits: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+            (bits, l.stats())
+        };
+        let reference = run(false, 4096);
+        assert!(reference.1.limited_frames > 0);
+        for chunk in [77, 4096] {
+            assert!(run(true, chunk) == reference, "chunk {chunk}");
         }
     }
 
