@@ -31,7 +31,6 @@ use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::filter::BandPass;
 use crate::incremental::{cache_home, key_of, Stamp};
-use crate::master::MAX_CLIP_GAIN_DB;
 use crate::meter::{fold_peaks, FastMeter, Figures};
 use crate::profile::Profile;
 use crate::project::TrimSettings;
@@ -42,6 +41,9 @@ pub const CLIP_FORMAT: u32 = 2;
 
 /// Bytes per stored sample.
 const SAMPLE_BYTES: usize = 4;
+
+/// Largest gain levelling gives a take, dB.
+pub const MAX_CLIP_GAIN_DB: f64 = 30.0;
 
 /// The extensions of a prepared clip's two files: its audio and its facts.
 pub const FILE_EXTENSIONS: [&str; 2] = ["f32", "json"];
@@ -562,5 +564,97 @@ impl ClippedRuns {
 
     fn runs(&self) -> usize {
         self.runs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::Audio;
+    use crate::loudness;
+    use crate::profile::Profile;
+
+    /// `seconds` of syllable-like noise bursts at `peak` with `edge` seconds of silence at
+    /// both ends, written as a 22.05 kHz 16-bit WAV.
+    fn take(path: &Path, seconds: f64, edge: f64, peak: f32, seed: u64) {
+        let rate = 22_050u32;
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        let mut state = seed;
+        let edge_frames = (edge * f64::from(rate)) as usize;
+        let frames = (seconds * f64::from(rate)) as usize;
+        for i in 0..frames + 2 * edge_frames {
+            let x = if i < edge_frames || i >= edge_frames + frames {
+                0.0
+            } else {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let t = (i - edge_frames) as f64 / f64::from(rate);
+                let syllable = (std::f64::consts::PI * 4.0 * t).sin().abs() as f32;
+                ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * peak * syllable
+            };
+            w.write_sample((x * 32767.0).round() as i16).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    fn played(prepared: &Prepared) -> Audio {
+        let mut reader = prepared.open().unwrap();
+        let mut samples = Vec::new();
+        while reader.remaining() > 0 {
+            reader.read(4096, &mut samples).unwrap();
+        }
+        Audio {
+            sample_rate: prepared.facts.sample_rate,
+            channels: prepared.facts.channels,
+            samples,
+        }
+    }
+
+    #[test]
+    fn quiet_and_hot_takes_are_trimmed_and_levelled_alike() {
+        let dir = std::env::temp_dir().join(format!("narrate-clips-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let profile = Profile::named("guide").unwrap();
+        let cache = ClipCache::new(dir.join("cache"));
+        let mut levelled = Vec::new();
+        for (name, peak, seed) in [("quiet", 0.01, 3), ("hot", 0.99, 4)] {
+            let path = dir.join(format!("{name}.wav"));
+            take(&path, 6.0, 1.0, peak, seed);
+            let sha = crate::report::sha256_file(&path).unwrap().1;
+            let recipe = Recipe::new(
+                path.clone(),
+                sha,
+                &profile,
+                Some(TrimSettings::default()),
+                true,
+            );
+            let (prepared, made) = cache.prepare(&recipe, &path).unwrap();
+            assert!(made);
+            let f = &prepared.facts;
+            // 1 s of silence each side, 0.15 s of it kept: about 0.85 s trimmed (at 44.1 kHz; the
+            // syllables fade in and out, so a little more on a quiet take).
+            assert!(f.trimmed_head.abs_diff(37_485) < 2_000, "{name}: {f:?}");
+            assert!(f.trimmed_tail.abs_diff(37_485) < 2_000, "{name}: {f:?}");
+            let audio = played(&prepared);
+            assert_eq!(audio.frames(), f.frames);
+            let lufs = loudness::integrated(&audio).unwrap().unwrap();
+            assert!((lufs - profile.target_lufs).abs() < 0.01, "{name}: {lufs}");
+            levelled.push(f.level_gain_db.unwrap());
+            // The loudest played sample is the recorded peak.
+            let peak = audio.samples.iter().fold(0f32, |m, x| m.max(x.abs()));
+            assert_eq!(peak, f.peak);
+            // A second preparation finds it in the cache.
+            assert!(!cache.prepare(&recipe, &path).unwrap().1);
+        }
+        assert!(levelled[0] > 20.0 && levelled[1] < 0.0, "{levelled:?}");
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -69,8 +69,6 @@ const CHUNK_FRAMES: usize = 8192;
 const BLOCK_FRAMES: usize = 32;
 /// A block's samples of one channel with the `TAPS − 1` before them (and one spare).
 const SPAN: usize = TAPS + BLOCK_FRAMES;
-/// Largest gain [`level_clip`] applies, dB.
-pub const MAX_CLIP_GAIN_DB: f64 = 30.0;
 
 /// How to master a programme.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,31 +178,6 @@ pub struct LimitStats {
 /// Linear factor of a gain in dB.
 fn db_to_gain(db: f64) -> f64 {
     10f64.powf(db / 20.0)
-}
-
-/// Multiplies every sample by `db` of gain (silence stays exactly 0.0).
-pub fn apply_gain_db(audio: &mut Audio, db: f64) {
-    if db == 0.0 {
-        return;
-    }
-    let g = db_to_gain(db) as f32;
-    audio.samples.iter_mut().for_each(|x| *x *= g);
-}
-
-/// Per-clip levelling: brings `audio` to `target_lufs` integrated with one gain (at most
-/// [`MAX_CLIP_GAIN_DB`]) and returns the gain in dB, or `None` (audio untouched) when the
-/// clip has no measurable loudness (silent, or shorter than 0.4 s). Peaks may pass full
-/// scale afterwards (the samples are floats); [`master`] brings them back under the ceiling.
-pub fn level_clip(audio: &mut Audio, target_lufs: f64) -> Option<f64> {
-    let mut meter = FastMeter::new(audio.sample_rate, audio.channels, Figures::INTEGRATED).ok()?;
-    meter.add(&audio.samples);
-    let measured = meter.integrated_lufs()?;
-    let gain = (target_lufs - measured).min(MAX_CLIP_GAIN_DB);
-    if !gain.is_finite() {
-        return None;
-    }
-    apply_gain_db(audio, gain);
-    Some(gain)
 }
 
 /// A programme that can be played from the start as often as mastering needs.
@@ -1521,6 +1494,12 @@ mod tests {
     use crate::loudness::{self, measure};
     use std::f64::consts::PI;
 
+    /// Multiplies every sample by `db` of gain.
+    fn apply_gain_db(audio: &mut Audio, db: f64) {
+        let g = db_to_gain(db) as f32;
+        audio.samples.iter_mut().for_each(|x| *x *= g);
+    }
+
     /// Deterministic speech-like test signal: a peaky glottal-pulse-like harmonic series on a
     /// wandering pitch, some noise, a 4 Hz syllable envelope and a 0.4 s pause (exact
     /// digital silence) every 2.5 s.
@@ -1840,26 +1819,6 @@ mod tests {
         assert_eq!(one, two);
         assert!(alone.0 == helped.0);
         assert!(one.passes >= 2, "{one:?}");
-    }
-
-    #[test]
-    fn quiet_and_hot_takes_level_alike() {
-        let mut quiet = mono(44100, speechlike(44100, 10.0, 3));
-        scale_to(&mut quiet, -38.0);
-        let mut hot = mono(44100, speechlike(44100, 10.0, 4));
-        hot.samples
-            .iter_mut()
-            .for_each(|x| *x = (*x * 6.0).clamp(-1.0, 1.0));
-        let gq = level_clip(&mut quiet, -20.0).unwrap();
-        let gh = level_clip(&mut hot, -20.0).unwrap();
-        let lq = loudness::integrated(&quiet).unwrap().unwrap();
-        let lh = loudness::integrated(&hot).unwrap().unwrap();
-        println!("levelled: quiet {gq:+.2} dB → {lq:.3}, hot {gh:+.2} dB → {lh:.3}");
-        assert!(gq > 15.0 && gh < 0.0);
-        assert!((lq - lh).abs() < 0.5);
-        let mut silent = Audio::silence(44100, 1, 44100);
-        assert_eq!(level_clip(&mut silent, -20.0), None);
-        assert!(silent.samples.iter().all(|&x| x == 0.0));
     }
 
     #[test]
