@@ -12,7 +12,7 @@ use std::thread::Builder;
 use ebur128::{EbuR128, Mode};
 use serde::Serialize;
 
-use crate::audio::Audio;
+use crate::audio::{Audio, WholeFrames};
 use crate::error::{Error, Result};
 
 /// Frames fed to the meter per call by [`measure`].
@@ -39,16 +39,15 @@ pub struct Loudness {
 /// size, then read the result with [`Meter::finish`].
 pub struct Meter {
     inner: EbuR128,
-    channels: usize,
-    /// Samples of an incomplete frame carried over to the next [`Meter::add`].
-    pending: Vec<f32>,
+    /// Holds an incomplete frame over to the next [`Meter::add`].
+    frames: WholeFrames,
 }
 
 impl std::fmt::Debug for Meter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Meter")
             .field("rate", &self.inner.rate())
-            .field("channels", &self.channels)
+            .field("channels", &self.inner.channels())
             .finish()
     }
 }
@@ -80,30 +79,17 @@ impl Meter {
             .map_err(|e| meter_error(sample_rate, channels, e))?;
         Ok(Meter {
             inner,
-            channels: usize::from(channels),
-            pending: Vec::with_capacity(usize::from(channels)),
+            frames: WholeFrames::new(channels),
         })
     }
 
     /// Adds interleaved samples; a trailing partial frame is kept for the next call.
     pub fn add(&mut self, samples: &[f32]) {
-        let mut rest = samples;
-        if !self.pending.is_empty() {
-            let need = (self.channels - self.pending.len()).min(rest.len());
-            self.pending.extend_from_slice(&rest[..need]);
-            rest = &rest[need..];
-            if self.pending.len() < self.channels {
-                return;
-            }
-            // A whole frame of the right channel count: the meter cannot refuse it.
-            let _ = self.inner.add_frames_f32(&self.pending);
-            self.pending.clear();
-        }
-        let whole = rest.len() - rest.len() % self.channels;
-        if whole > 0 {
-            let _ = self.inner.add_frames_f32(&rest[..whole]);
-        }
-        self.pending.extend_from_slice(&rest[whole..]);
+        let inner = &mut self.inner;
+        // Whole frames of the right channel count: the meter cannot refuse them.
+        self.frames.split(samples, |f| {
+            let _ = inner.add_frames_f32(f);
+        });
     }
 
     /// Loudness of the last 400 ms, LUFS (`None` before any signal or in silence).

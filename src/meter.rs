@@ -17,6 +17,7 @@
 //! Integrated loudness and loudness range agree with `ebur128` to about 1e-12 LU (the sums
 //! are added in another order).
 
+use crate::audio::WholeFrames;
 use crate::error::{Error, Result};
 use crate::loudness::Loudness;
 
@@ -100,8 +101,8 @@ pub struct FastMeter {
     short_terms: Option<Vec<f64>>,
     true_peak: Option<TruePeak>,
     sample_peak: Option<Vec<f32>>,
-    /// Samples of an incomplete frame.
-    pending: Vec<f32>,
+    /// Holds an incomplete frame over to the next [`FastMeter::add`].
+    frames: WholeFrames,
     /// For K-weighting one channel (see [`split_step`]).
     scratch: Option<Scratch>,
 }
@@ -291,29 +292,16 @@ impl FastMeter {
                 None
             },
             sample_peak: figures.sample_peak.then(|| vec![0.0; n]),
-            pending: Vec::with_capacity(n),
+            frames: WholeFrames::new(channels),
             scratch: None,
         })
     }
 
     /// Adds interleaved samples; a trailing partial frame is kept for the next call.
     pub fn add(&mut self, samples: &[f32]) {
-        let mut rest = samples;
-        if !self.pending.is_empty() {
-            let need = (self.channels - self.pending.len()).min(rest.len());
-            self.pending.extend_from_slice(&rest[..need]);
-            rest = &rest[need..];
-            if self.pending.len() < self.channels {
-                return;
-            }
-            let frame = std::mem::take(&mut self.pending);
-            self.add_frames(&frame);
-            self.pending = frame;
-            self.pending.clear();
-        }
-        let whole = rest.len() - rest.len() % self.channels;
-        self.add_frames(&rest[..whole]);
-        self.pending.extend_from_slice(&rest[whole..]);
+        let mut frames = std::mem::take(&mut self.frames);
+        frames.split(samples, |f| self.add_frames(f));
+        self.frames = frames;
     }
 
     fn add_frames(&mut self, frames: &[f32]) {
