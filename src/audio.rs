@@ -65,6 +65,11 @@ impl WholeFrames {
         }
         self.pending.extend_from_slice(&rest[n..]);
     }
+
+    /// Drops a held-back part of a frame.
+    pub fn clear(&mut self) {
+        self.pending.clear();
+    }
 }
 
 #[cfg(test)]

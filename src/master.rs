@@ -20,7 +20,7 @@ use std::sync::mpsc::{channel, sync_channel};
 
 use serde::Serialize;
 
-use crate::audio::Audio;
+use crate::audio::{Audio, WholeFrames};
 use crate::error::{Error, Result};
 use crate::loudness::Loudness;
 use crate::meter::{FastMeter, Figures};
@@ -779,8 +779,8 @@ pub struct Limiter {
     lead_in: u64,
     real_in: u64,
     real_out: u64,
-    /// Samples of an incomplete input frame.
-    partial: Vec<f32>,
+    /// Holds an incomplete input frame over to the next [`Limiter::process`].
+    partial: WholeFrames,
     limited_frames: u64,
     min_gain: f32,
     /// Per channel, a block's samples with the `TAPS − 1` before them, oldest first (see
@@ -802,6 +802,7 @@ impl Limiter {
         lookahead_ms: f64,
         release_ms: f64,
     ) -> Self {
+        let partial = WholeFrames::new(channels);
         let channels = usize::from(channels.max(1));
         let rate = f64::from(sample_rate.max(1));
         let lookahead = ((lookahead_ms * rate / 1000.0).round() as usize).max(1);
@@ -844,7 +845,7 @@ impl Limiter {
             lead_in: (lookahead + HALF) as u64,
             real_in: 0,
             real_out: 0,
-            partial: Vec::with_capacity(channels),
+            partial,
             limited_frames: 0,
             min_gain: 1.0,
             lines: vec![[0.0; SPAN]; channels],
@@ -867,21 +868,14 @@ impl Limiter {
     /// Limits interleaved `input`, appending the frames that are ready to `out`.
     pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
         out.reserve(input.len());
-        let mut rest = input;
-        if !self.partial.is_empty() {
-            let need = (self.channels - self.partial.len()).min(rest.len());
-            self.partial.extend_from_slice(&rest[..need]);
-            rest = &rest[need..];
-            if self.partial.len() < self.channels {
-                return;
-            }
-            let frame = std::mem::take(&mut self.partial);
-            self.push_frame(&frame, out, true);
-            self.partial = frame;
-            self.partial.clear();
-        }
-        let whole = rest.len() - rest.len() % self.channels;
-        for block in rest[..whole].chunks(BLOCK_FRAMES * self.channels) {
+        let mut frames = std::mem::take(&mut self.partial);
+        frames.split(input, |whole| self.process_frames(whole, out));
+        self.partial = frames;
+    }
+
+    /// [`Limiter::process`] on whole frames.
+    fn process_frames(&mut self, frames: &[f32], out: &mut Vec<f32>) {
+        for block in frames.chunks(BLOCK_FRAMES * self.channels) {
             if !self.fast_path {
                 for frame in block.chunks_exact(self.channels) {
                     self.push_frame(frame, out, true);
@@ -892,7 +886,6 @@ impl Limiter {
                 self.push_block(block, out);
             }
         }
-        self.partial.extend_from_slice(&rest[whole..]);
     }
 
     /// Puts out the frames still held back (an incomplete last frame is dropped). The
