@@ -6,8 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::clips::{preparation_id, ClipCache, Prepared, Recipe};
 use crate::error::Result;
 use crate::incremental::{key_of, FileHashes};
@@ -29,20 +27,12 @@ pub struct Rendered {
     pub warnings: Vec<String>,
 }
 
-/// How one clip was used.
-#[derive(Debug, Clone, Serialize)]
+/// How one clip was used: the recording as the script named it, and what preparing it
+/// found (trimmed edges, levelling gain, frames played).
+#[derive(Debug, Clone)]
 pub struct ClipUse {
     pub path: PathBuf,
-    pub source_rate: u32,
-    pub source_channels: u16,
-    pub source_frames: u64,
-    /// Frames trimmed from the start and end (at the output rate).
-    pub trimmed_head: u64,
-    pub trimmed_tail: u64,
-    /// Gain applied to level the take, dB (narration takes, when the profile levels them).
-    pub level_gain_db: Option<f64>,
-    /// Frames the clip adds to the episode.
-    pub frames: u64,
+    pub prepared: Arc<Prepared>,
 }
 
 /// Number of frames `seconds` last at `rate`, rounded to the nearest frame.
@@ -204,7 +194,6 @@ pub fn lay_out(plan: &EpisodePlan, ready: &[Arc<Ready>]) -> Rendered {
                 // The caller's list is shorter than the plan: lay out what there is.
                 break;
             };
-            let facts = &clip.prepared.facts;
             for warning in clip.prepared.warnings(&clip.path) {
                 if !warnings.contains(&warning) {
                     warnings.push(warning);
@@ -212,13 +201,7 @@ pub fn lay_out(plan: &EpisodePlan, ready: &[Arc<Ready>]) -> Rendered {
             }
             used.push(ClipUse {
                 path: clip.path.clone(),
-                source_rate: facts.source_rate,
-                source_channels: facts.source_channels,
-                source_frames: facts.source_frames,
-                trimmed_head: facts.trimmed_head,
-                trimmed_tail: facts.trimmed_tail,
-                level_gain_db: facts.level_gain_db,
-                frames: facts.frames,
+                prepared: Arc::clone(&clip.prepared),
             });
             programme.clip(Arc::clone(&clip.prepared));
         }

@@ -149,15 +149,16 @@ impl Report {
 
 impl ClipEntry {
     fn new(clip: &ClipUse, rel: &dyn Fn(&Path) -> String) -> Self {
+        let facts = &clip.prepared.facts;
         ClipEntry {
             path: rel(&clip.path),
-            source_rate: clip.source_rate,
-            source_channels: clip.source_channels,
-            source_frames: clip.source_frames,
-            trimmed_head_frames: clip.trimmed_head,
-            trimmed_tail_frames: clip.trimmed_tail,
-            level_gain_db: clip.level_gain_db,
-            frames: clip.frames,
+            source_rate: facts.source_rate,
+            source_channels: facts.source_channels,
+            source_frames: facts.source_frames,
+            trimmed_head_frames: facts.trimmed_head,
+            trimmed_tail_frames: facts.trimmed_tail,
+            level_gain_db: facts.level_gain_db,
+            frames: facts.frames,
         }
     }
 }
