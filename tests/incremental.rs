@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-use common::{sine, square, write_wav16, Scratch};
+use common::{engine_calls, fake_engine_script, sine, square, write_wav16, Scratch};
 
 const RATE: u32 = 44_100;
 
@@ -25,17 +25,7 @@ type Stamps = BTreeMap<String, (u64, SystemTime)>;
 fn project(name: &str) -> (Scratch, PathBuf) {
     let p = Scratch::new(name);
     let cache = p.path("build-cache");
-    write_wav16(
-        &p.path("tone.wav"),
-        22_050,
-        1,
-        &sine(22_050, 22_050, 1, 300.0, 0.3),
-    );
-    p.write(
-        "engine.sh",
-        "#!/bin/sh\necho call >> \"$(dirname \"$0\")/calls.txt\"\ncp \"$(dirname \"$0\")/tone.wav\" \"$1\"\n",
-    );
-    let engine = p.path("engine.sh").display().to_string();
+    let engine = fake_engine_script(&p);
     p.write(
         "narrate.toml",
         &format!(
@@ -149,10 +139,6 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn calls(p: &Scratch) -> usize {
-    fs::read_to_string(p.path("calls.txt")).map_or(0, |s| s.lines().count())
-}
-
 /// Sets a file's modification time.
 fn set_mtime(path: &Path, time: SystemTime) {
     fs::File::options()
@@ -168,7 +154,7 @@ fn an_unchanged_project_is_not_built_again() {
     let (p, cache) = project("unchanged");
     let first = build(&p, &cache, &[]);
     assert!(!unchanged(&first, "a.wav") && !unchanged(&first, "b.wav"));
-    assert_eq!(calls(&p), 1);
+    assert_eq!(engine_calls(&p), 1);
     let clips = stamps(&cache.join("clips"));
     // The chime, three takes and the speech.
     assert_eq!(
@@ -183,7 +169,7 @@ fn an_unchanged_project_is_not_built_again() {
     assert!(unchanged(&second, "a.wav") && unchanged(&second, "b.wav"));
     // The summary still gives the figures.
     assert!(second[0].contains("2 chapters") && second[0].contains("LUFS"));
-    assert_eq!(calls(&p), 1, "the speech engine ran again");
+    assert_eq!(engine_calls(&p), 1, "the speech engine ran again");
     assert_eq!(
         stamps(&cache.join("clips")),
         clips,
@@ -236,7 +222,7 @@ fn a_changed_clip_is_prepared_again_alone_and_only_its_episode_rebuilt() {
         .filter(|(name, _)| name.starts_with("b."))
         .collect::<BTreeMap<_, _>>();
     assert_eq!(b_before, b_after);
-    assert_eq!(calls(&p), 1);
+    assert_eq!(engine_calls(&p), 1);
 
     // The limiter worked, and the rebuild needed more than one pass: the mastering search
     // is part of what must come out the same.
@@ -409,7 +395,7 @@ fn clean_cache_makes_the_next_build_rebuild_and_removes_nothing_else() {
     let out = contents(&p.path("out"));
     let lines = build(&p, &cache, &[]);
     assert!(lines.iter().all(|l| !l.ends_with("unchanged")), "{lines:?}");
-    assert_eq!(calls(&p), 2);
+    assert_eq!(engine_calls(&p), 2);
     assert_eq!(stamps(&cache.join("clips")), clips);
     assert_eq!(contents(&p.path("out")), out);
     let lines = build(&p, &cache, &[]);

@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{have_tool, sine, write_wav16, Scratch};
+use common::{engine_calls, fake_engine_script, have_tool, sine, write_wav16, Scratch};
 
 const ENGLISH: &str = "Your heart has four valves. They keep the blood moving forward.\n\n\
     The mitral valve sits between the left atrium and the left ventricle. It works like a double door.";
@@ -93,24 +93,10 @@ fn english_and_french_episodes_without_recordings_are_spoken() {
     check_spoken_episode("fr", &[fr1, fr2]);
 }
 
-/// A fake engine that counts its calls in `calls.txt` and "speaks" a tone.
+/// The `[speech]` table for a fake engine that counts its calls and "speaks" a tone.
 fn fake_engine(p: &Scratch) -> String {
-    write_wav16(
-        &p.path("tone.wav"),
-        22_050,
-        1,
-        &sine(22_050, 22_050, 1, 300.0, 0.3),
-    );
-    p.write(
-        "engine.sh",
-        "#!/bin/sh\necho call >> \"$(dirname \"$0\")/calls.txt\"\ncp \"$(dirname \"$0\")/tone.wav\" \"$1\"\n",
-    );
-    let script = p.path("engine.sh").display().to_string();
+    let script = fake_engine_script(p);
     format!("[speech]\nengine = \"command\"\ncommand = [\"sh\", \"{script}\", \"{{out}}\"]\nstdin = true\n")
-}
-
-fn calls(p: &Scratch) -> usize {
-    fs::read_to_string(p.path("calls.txt")).map_or(0, |s| s.lines().count())
 }
 
 #[test]
@@ -120,13 +106,13 @@ fn an_unchanged_section_is_never_synthesised_twice() {
     let manifest = fs::read_to_string(p.path("narrate.toml")).unwrap();
     p.write("narrate.toml", &format!("{manifest}{engine}"));
     p.build(&[]);
-    assert_eq!(calls(&p), 2);
+    assert_eq!(engine_calls(&p), 2);
     p.build(&[]);
-    assert_eq!(calls(&p), 2, "the second build called the engine");
+    assert_eq!(engine_calls(&p), 2, "the second build called the engine");
     // A changed text is synthesised again, and only that one.
     p.section("e", "02-s", "title = \"Part 2\"", "Changed words.");
     p.build(&[]);
-    assert_eq!(calls(&p), 3);
+    assert_eq!(engine_calls(&p), 3);
     // Clearing the cache makes the next build synthesise everything again.
     let out = p.narrate(&["clean-cache"]);
     assert!(
@@ -134,7 +120,7 @@ fn an_unchanged_section_is_never_synthesised_twice() {
         "{out:?}"
     );
     p.build(&[]);
-    assert_eq!(calls(&p), 5);
+    assert_eq!(engine_calls(&p), 5);
 }
 
 #[test]

@@ -223,3 +223,24 @@ pub fn ffmpeg_ebur128(path: &Path) -> (f64, f64) {
     };
     (value("I:"), value("Peak:"))
 }
+
+/// A fake speech engine in `p` that "speaks" a 300 Hz tone and counts its calls (see
+/// [`engine_calls`]); returns the path of its script, for `command = ["sh", SCRIPT, "{out}"]`.
+pub fn fake_engine_script(p: &Scratch) -> String {
+    write_wav16(
+        &p.path("tone.wav"),
+        22_050,
+        1,
+        &sine(22_050, 22_050, 1, 300.0, 0.3),
+    );
+    p.write(
+        "engine.sh",
+        "#!/bin/sh\necho call >> \"$(dirname \"$0\")/calls.txt\"\ncp \"$(dirname \"$0\")/tone.wav\" \"$1\"\n",
+    );
+    p.path("engine.sh").display().to_string()
+}
+
+/// How many times the engine of [`fake_engine_script`] in `p` was called.
+pub fn engine_calls(p: &Scratch) -> usize {
+    fs::read_to_string(p.path("calls.txt")).map_or(0, |s| s.lines().count())
+}
