@@ -412,7 +412,6 @@ fn make(recipe: &Recipe, key: String, used_by: &Path, data: &Path) -> Result<Cli
         recipe.channels,
     );
     let mut peak = [0f32];
-    let mut source_frames = 0u64;
     atomic::write_with(data, |out| {
         let mut filtered = Vec::new();
         let mut converted = Vec::new();
@@ -429,7 +428,6 @@ fn make(recipe: &Recipe, key: String, used_by: &Path, data: &Path) -> Result<Cli
                 .map_err(|e| Error::io(data, "write", &e))
         };
         while let Some(chunk) = decoder.next_chunk()? {
-            source_frames += (chunk.len() / usize::from(source_channels)) as u64;
             clipped.add(chunk);
             let chunk = match &mut band {
                 Some(band) => {
@@ -509,7 +507,7 @@ fn make(recipe: &Recipe, key: String, used_by: &Path, data: &Path) -> Result<Cli
         frames,
         source_rate,
         source_channels,
-        source_frames,
+        source_frames: decoder.frames(),
         trimmed_head: trimmed.head,
         trimmed_tail: trimmed.tail,
         level_gain_db,

@@ -218,6 +218,11 @@ impl Decoder {
         self.channels
     }
 
+    /// Frames handed out so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
     /// The next decoded samples (whole frames), or `None` at the end of a clip that decoded
     /// whole. After an error or the end, there is nothing more.
     pub fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
